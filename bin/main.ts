@@ -1,0 +1,199 @@
+/**
+ * `cohort` command dispatch. Each command's flags are parsed and checked here, then handed to the
+ * module that does the work, so a bad flag fails with one line and exit code 2 before anything runs.
+ */
+import { CohortError } from '../core/protocol/errors.js';
+import { RUN_FLAGS, RUN_FLAGS_HELP, runConfigFromFlags } from '../coordinator/cli/run-flags.js';
+import { enumFlag, intFlag, parseFlags, shardFlag, stringFlag, type FlagValues } from '../coordinator/cli/flags.js';
+
+const VERSION = '0.1.0';
+const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'] as const;
+
+const HELP = `cohort ${VERSION}: federated learning across browsers and Node workers
+
+Usage:
+  cohort demo   [options]   everything on this machine: coordinator + Node workers on MNIST
+  cohort serve  [options]   a long-running coordinator
+  cohort worker --coordinator URL --key FILE [options]   a Node worker that joins a coordinator
+  cohort help COMMAND       the options of one command
+
+npm start is \`cohort demo --target-accuracy 0.97\`.`;
+
+const DEMO_HELP = `cohort demo [options]
+
+  --workers N              Node worker processes, each with its own MNIST shard (default 4)
+  --store PATH             run store file (default: a fresh temporary file)
+  --port N                 coordinator port (default 0: a free port)
+  --backend NAME           force the workers' tfjs backend: ${BACKENDS.join('|')} (default auto)
+  --json                   print only one JSON summary on stdout; progress goes to stderr
+  --verbose                also show coordinator and worker logs (stderr)
+${RUN_FLAGS_HELP}`;
+
+const SERVE_HELP = `cohort serve [options]
+
+  --host HOST              interface to listen on (default 127.0.0.1)
+  --port N                 port (default 8787)
+  --store PATH             run store (default ./cohort.sqlite); an unfinished run in it is resumed
+  --tls-cert FILE          PEM certificate: serve https:// and wss:// (with --tls-key)
+  --tls-key FILE           PEM private key for --tls-cert
+  --local-workers N        also start N Node workers here, on MNIST shards i/N (default 0)
+  --max-frame-bytes N      largest accepted frame (default 67108864)
+  --max-connections N      simultaneous connections (default 2000)
+  --max-messages-per-second N   per-connection message rate (default 200)
+  --json                   print the run summary as JSON on stdout when the run ends
+${RUN_FLAGS_HELP}`;
+
+const WORKER_HELP = `cohort worker --coordinator URL --key FILE [options]
+
+  --coordinator URL        the coordinator's WebSocket URL, ws://HOST:PORT/ws or wss://HOST:PORT/ws
+  --key FILE               this worker's Ethereum key; created with mode 0600 if missing
+  --shard i/n              train on MNIST demo shard i of n (default 0/1), split as the run says
+  --data DIR               train on local data instead: IDX files, or PNGs in one folder per label
+  --backend NAME           ${BACKENDS.join('|')} (default auto: fastest that can train the model)
+  --quiet                  log only errors`;
+
+function wantsHelp(argv: string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
+async function demo(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) return void console.log(DEMO_HELP), 0;
+  const values = parseFlags('demo', argv, {
+    ...RUN_FLAGS,
+    workers: { type: 'string' },
+    store: { type: 'string' },
+    port: { type: 'string' },
+    backend: { type: 'string' },
+    json: { type: 'boolean' },
+    verbose: { type: 'boolean' },
+  });
+  const workers = intFlag(values, 'workers', 4, 1, 64);
+  const clientsPerRound = intFlag(values, 'clients-per-round', undefined, 1, workers);
+  const config = runConfigFromFlags(values, { minClients: clientsPerRound ?? workers });
+  const { runDemo } = await import('../coordinator/cli/demo.js');
+  return runDemo({
+    workers,
+    config,
+    storePath: stringFlag(values, 'store'),
+    port: intFlag(values, 'port', 0, 0, 65_535),
+    backend: enumFlag(values, 'backend', BACKENDS, 'auto'),
+    json: values.json === true,
+    verbose: values.verbose === true,
+  });
+}
+
+async function serve(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) return void console.log(SERVE_HELP), 0;
+  const values = parseFlags('serve', argv, {
+    ...RUN_FLAGS,
+    host: { type: 'string' },
+    port: { type: 'string' },
+    store: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'local-workers': { type: 'string' },
+    'max-frame-bytes': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'max-messages-per-second': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const localWorkers = intFlag(values, 'local-workers', 0, 0, 64);
+  const tlsCert = stringFlag(values, 'tls-cert');
+  const tlsKey = stringFlag(values, 'tls-key');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new CohortError('E_CLI_USAGE', '--tls-cert and --tls-key must be given together');
+  }
+  const config = runConfigFromFlags(values, { minClients: Math.max(1, localWorkers) });
+  const maxFrameBytes = intFlag(values, 'max-frame-bytes', undefined, 1024, 2 ** 31 - 1);
+  const maxConnections = intFlag(values, 'max-connections', undefined, 1, 1_000_000);
+  const maxPerSecond = intFlag(values, 'max-messages-per-second', undefined, 1, 1_000_000);
+  const { runServe } = await import('../coordinator/cli/serve.js');
+  return runServe({
+    host: stringFlag(values, 'host') ?? '127.0.0.1',
+    port: intFlag(values, 'port', 8787, 0, 65_535),
+    storePath: stringFlag(values, 'store') ?? 'cohort.sqlite',
+    tls: tlsCert && tlsKey ? { certFile: tlsCert, keyFile: tlsKey } : undefined,
+    localWorkers,
+    config,
+    json: values.json === true,
+    limits: {
+      ...(maxFrameBytes === undefined ? {} : { maxFrameBytes }),
+      ...(maxConnections === undefined ? {} : { maxConnections }),
+      ...(maxPerSecond === undefined ? {} : { maxMessagesPerWindow: maxPerSecond, rateWindowMs: 1000 }),
+    },
+  });
+}
+
+async function worker(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) return void console.log(WORKER_HELP), 0;
+  const values: FlagValues = parseFlags('worker', argv, {
+    coordinator: { type: 'string' },
+    key: { type: 'string' },
+    shard: { type: 'string' },
+    data: { type: 'string' },
+    backend: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  const coordinator = stringFlag(values, 'coordinator');
+  const keyFile = stringFlag(values, 'key');
+  if (!coordinator) throw new CohortError('E_CLI_USAGE', 'cohort worker: --coordinator URL is required');
+  if (!/^wss?:\/\/[^\s]+$/.test(coordinator)) throw new CohortError('E_CLI_USAGE', `--coordinator: expected a ws:// or wss:// URL, got '${coordinator}'`);
+  if (!keyFile) throw new CohortError('E_CLI_USAGE', 'cohort worker: --key FILE is required');
+  const shard = shardFlag(values, 'shard');
+  const dataDir = stringFlag(values, 'data');
+  if (shard && dataDir) throw new CohortError('E_CLI_USAGE', '--shard and --data cannot be combined');
+  const backend = enumFlag(values, 'backend', BACKENDS, 'auto');
+  const quiet = values.quiet === true;
+  // A worker started by a local coordinator leaves when that coordinator's process dies.
+  if (process.env.COHORT_EXIT_WITH_PARENT === '1' && process.connected) process.once('disconnect', () => process.exit(0));
+  const { runWorker } = await import('../worker-node/run-worker.js');
+  const end = await runWorker({
+    coordinator,
+    keyFile,
+    shard,
+    dataDir,
+    backend,
+    log: (line) => {
+      if (!quiet) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    },
+  });
+  if (end.error) {
+    process.stderr.write(`cohort worker: ${end.error.code}: ${end.error.message}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'demo':
+        return await demo(rest);
+      case 'serve':
+        return await serve(rest);
+      case 'worker':
+        return await worker(rest);
+      case 'help':
+        console.log(({ demo: DEMO_HELP, serve: SERVE_HELP, worker: WORKER_HELP } as Record<string, string>)[rest[0] ?? ''] ?? HELP);
+        return 0;
+      case '--version':
+      case '-v':
+        console.log(VERSION);
+        return 0;
+      case undefined:
+      case '--help':
+      case '-h':
+        console.log(HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new CohortError('E_CLI_USAGE', `unknown command '${command}' (try: cohort help)`);
+    }
+  } catch (error) {
+    if (error instanceof CohortError) {
+      process.stderr.write(`cohort: ${error.code}: ${error.message}\n`);
+      return error.code === 'E_CLI_USAGE' || error.code === 'E_CONFIG_INVALID' ? 2 : 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * `cohort demo`: the embedded default. Everything on 127.0.0.1 with free ports: a coordinator with
+ * a fresh run store, and N Node workers, each holding its own MNIST shard. Prints one progress line
+ * per round, or with --json a single JSON summary on stdout (logs go to stderr).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunConfig } from '../engine/run-config.js';
+import type { RunSummary } from '../engine/run-engine.js';
+import { startCoordinator } from '../server/coordinator.js';
+import { LocalWorkers } from './local-workers.js';
+import { formatEvent } from './progress.js';
+
+export interface DemoOptions {
+  workers: number;
+  config: RunConfig;
+  storePath?: string | undefined;
+  json: boolean;
+  verbose: boolean;
+  backend?: string | undefined;
+  port: number;
+}
+
+export interface DemoSummary {
+  rounds: number;
+  accuracy: number | null;
+  loss: number | null;
+  secureAggregation: boolean;
+  workers: Array<{ id: string; kind: 'node' | 'browser'; backend: string; roundsParticipated: number; examples: number }>;
+  elapsedMs: number;
+  status: RunSummary['status'];
+  reason: string;
+  runId: string;
+}
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const started = Date.now();
+  const out = options.json ? process.stderr : process.stdout;
+  const print = (line: string): void => void out.write(`${line}\n`);
+  const scratch = mkdtempSync(join(tmpdir(), 'cohort-demo-'));
+  const storePath = options.storePath ?? join(scratch, 'run.sqlite');
+
+  const coordinator = await startCoordinator({
+    host: '127.0.0.1',
+    port: options.port,
+    storePath,
+    config: options.config,
+    log: (level, message) => {
+      if (options.verbose || level === 'warn' || level === 'error') process.stderr.write(`[${level}] ${message}\n`);
+    },
+  });
+  const workers = new LocalWorkers((i, line) => {
+    if (options.verbose) process.stderr.write(`[worker ${i}] ${line}\n`);
+  });
+  const cleanup = (): void => workers.killAllNow();
+  process.once('exit', cleanup);
+  const interrupted = new Promise<'interrupted'>((resolve) => {
+    process.once('SIGINT', () => resolve('interrupted'));
+    process.once('SIGTERM', () => resolve('interrupted'));
+  });
+
+  print(`Cohort demo: ${options.workers} Node workers train McMahan's ${options.config.model.kind === 'builtin' ? options.config.model.name.toUpperCase() : 'custom'} model on MNIST (${options.config.partition.kind} split), federated over WebSockets.`);
+  print(`  coordinator  ${coordinator.httpUrl}   (health: ${coordinator.httpUrl}/healthz, run status: ${coordinator.httpUrl}/api/run)`);
+  print(`  workers      connect to ${coordinator.wsUrl}`);
+  print(`  run store    ${storePath}`);
+  coordinator.engine.on((event) => {
+    if (event.type === 'worker-ready' || event.type === 'worker-left') {
+      if (options.verbose) print(formatEvent(event, options.config.rounds) ?? '');
+      return;
+    }
+    const line = formatEvent(event, options.config.rounds);
+    if (line) print(line);
+  });
+
+  workers.start(
+    Array.from({ length: options.workers }, (_, i) => ({
+      coordinator: coordinator.wsUrl,
+      keyFile: join(scratch, `worker-${i}.key`),
+      shard: { index: i, count: options.workers },
+      backend: options.backend,
+    })),
+  );
+
+  const outcome = await Promise.race([coordinator.done, interrupted]);
+  if (outcome === 'interrupted') {
+    print('interrupted; stopping the coordinator and workers');
+    await coordinator.close();
+    await workers.stop();
+    process.off('exit', cleanup);
+    rmSync(scratch, { recursive: true, force: true });
+    return 130;
+  }
+  const summary = outcome;
+  // Workers leave by themselves on run-end; anything still running after a grace period is stopped.
+  if (!(await workers.waitForExit(10_000))) await workers.stop();
+  await coordinator.close();
+  process.off('exit', cleanup);
+
+  const result: DemoSummary = {
+    rounds: summary.rounds,
+    accuracy: summary.accuracy,
+    loss: summary.loss,
+    secureAggregation: summary.secureAggregation,
+    workers: summary.workers.map((w) => ({
+      id: w.address,
+      kind: w.kind,
+      backend: w.backend,
+      roundsParticipated: w.roundsParticipated,
+      examples: w.examples,
+    })),
+    elapsedMs: Date.now() - started,
+    status: summary.status,
+    reason: summary.reason,
+    runId: summary.runId,
+  };
+  if (!options.storePath) rmSync(scratch, { recursive: true, force: true });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    const acc = result.accuracy === null ? 'n/a' : `${(result.accuracy * 100).toFixed(2)}%`;
+    print('');
+    print(`Done in ${(result.elapsedMs / 1000).toFixed(1)} s: ${result.rounds} rounds, test accuracy ${acc} (${result.reason}).`);
+    for (const w of result.workers) print(`  ${w.id}  ${w.kind}  ${w.backend.padEnd(6)}  rounds ${w.roundsParticipated}  examples ${w.examples}`);
+    print('Next: `cohort serve` runs a coordinator for real workers; `cohort worker --coordinator URL --key FILE` joins one. See README.md.');
+  }
+  return summary.status === 'failed' ? 1 : 0;
+}

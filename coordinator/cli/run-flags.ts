@@ -1,0 +1,71 @@
+/** The run options shared by `cohort serve` and `cohort demo`, and their translation to a RunConfig. */
+import { RUN_DEFAULTS, parseRunConfig, type RunConfig } from '../engine/run-config.js';
+import { enumFlag, intFlag, numberFlag, stringFlag, type FlagSpec, type FlagValues } from './flags.js';
+
+export const RUN_FLAGS: FlagSpec = {
+  rounds: { type: 'string' },
+  'min-clients': { type: 'string' },
+  'clients-per-round': { type: 'string' },
+  'round-timeout': { type: 'string' },
+  'max-round-retries': { type: 'string' },
+  model: { type: 'string' },
+  partition: { type: 'string' },
+  alpha: { type: 'string' },
+  'local-epochs': { type: 'string' },
+  'batch-size': { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  'max-local-steps': { type: 'string' },
+  seed: { type: 'string' },
+  'target-accuracy': { type: 'string' },
+  eval: { type: 'string' },
+  'run-id': { type: 'string' },
+};
+
+/** The RUN_FLAGS rows of the help text: flag, default, meaning. */
+export const RUN_FLAGS_HELP = `  --rounds N               rounds to run (default ${RUN_DEFAULTS.rounds})
+  --min-clients N          workers needed to start a round and to complete it (default: see command)
+  --clients-per-round N    workers selected per round, at random (seeded) (default: all ready)
+  --round-timeout SEC      deadline for each round's updates (default ${RUN_DEFAULTS.roundTimeoutMs / 1000})
+  --max-round-retries N    retries of a failed round before the run stops (default ${RUN_DEFAULTS.maxRoundRetries})
+  --model 2nn|cnn          McMahan's 2NN MLP or CNN (default 2nn)
+  --partition iid|shards|dirichlet   how the demo splits MNIST across workers (default iid)
+  --alpha A                Dirichlet concentration for --partition dirichlet (default 0.5)
+  --local-epochs N         local epochs per round (default ${RUN_DEFAULTS.localEpochs})
+  --batch-size N           local minibatch size (default ${RUN_DEFAULTS.batchSize})
+  --optimizer adam|sgd     local optimizer (default ${RUN_DEFAULTS.optimizer})
+  --lr X                   local learning rate (default ${RUN_DEFAULTS.lr})
+  --max-local-steps N      cap on local steps per round (default: none)
+  --seed N                 seed for selection, partitioning and shuffling (default ${RUN_DEFAULTS.seed})
+  --target-accuracy X      stop once test accuracy reaches X (0..1)
+  --eval mnist|none        coordinator's held-out set (default mnist)
+  --run-id ID              name of a new run (default: generated)`;
+
+export function runConfigFromFlags(values: FlagValues, defaults: { minClients: number; rounds?: number }): RunConfig {
+  const seed = intFlag(values, 'seed', RUN_DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1);
+  const minClients = intFlag(values, 'min-clients', defaults.minClients, 1, 100_000);
+  return parseRunConfig({
+    runId: stringFlag(values, 'run-id'),
+    model: { kind: 'builtin', name: enumFlag(values, 'model', ['2nn', 'cnn'] as const, '2nn') },
+    rounds: intFlag(values, 'rounds', defaults.rounds ?? RUN_DEFAULTS.rounds, 1, 100_000),
+    minClients,
+    clientsPerRound: intFlag(values, 'clients-per-round', undefined, 1, 100_000),
+    roundTimeoutMs: Math.round(numberFlag(values, 'round-timeout', RUN_DEFAULTS.roundTimeoutMs / 1000, 0.1, 86_400) * 1000),
+    maxRoundRetries: intFlag(values, 'max-round-retries', RUN_DEFAULTS.maxRoundRetries, 0, 1000),
+    localEpochs: intFlag(values, 'local-epochs', RUN_DEFAULTS.localEpochs, 1, 1000),
+    batchSize: intFlag(values, 'batch-size', RUN_DEFAULTS.batchSize, 1, 65_536),
+    optimizer: enumFlag(values, 'optimizer', ['adam', 'sgd'] as const, RUN_DEFAULTS.optimizer),
+    lr: numberFlag(values, 'lr', RUN_DEFAULTS.lr, 1e-9, 100),
+    maxLocalSteps: intFlag(values, 'max-local-steps', undefined, 1, 1e9),
+    partition: {
+      kind: enumFlag(values, 'partition', ['iid', 'shards', 'dirichlet'] as const, 'iid'),
+      alpha: numberFlag(values, 'alpha', 0.5, 1e-6, 1e6),
+      shardsPerClient: 2,
+      seed,
+    },
+    seed,
+    targetAccuracy: numberFlag(values, 'target-accuracy', undefined, 0, 1),
+    evaluation: enumFlag(values, 'eval', ['mnist', 'none'] as const, RUN_DEFAULTS.evaluation),
+    keepCheckpoints: RUN_DEFAULTS.keepCheckpoints,
+  });
+}

@@ -1,0 +1,26 @@
+/** What the run engine tells the world (CLI progress lines, dashboard, metrics). */
+import type { BackendReport, WorkerKind } from '../../core/protocol/messages.js';
+
+export type EngineEvent =
+  | { type: 'run-started'; runId: string; resumedAfterRound: number; parameterCount: number }
+  | { type: 'waiting'; runId: string; round: number; ready: number; needed: number }
+  | { type: 'round-started'; runId: string; round: number; attempt: number; selected: string[]; deadline: number }
+  | {
+      type: 'round-completed';
+      runId: string;
+      round: number;
+      participants: number;
+      examples: number;
+      accuracy: number | null;
+      loss: number | null;
+      trainLoss: number | null;
+      durationMs: number;
+      dropped: Array<{ address: string; reason: string }>;
+      backends: string[];
+    }
+  | { type: 'round-failed'; runId: string; round: number; attempt: number; reason: string; willRetry: boolean }
+  | { type: 'worker-ready'; address: string; kind: WorkerKind; backend: BackendReport; examples: number }
+  | { type: 'worker-left'; address: string; reason: string }
+  | { type: 'run-ended'; runId: string; status: 'completed' | 'failed' | 'stopped'; reason: string };
+
+export type EngineListener = (event: EngineEvent) => void;

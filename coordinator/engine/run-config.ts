@@ -1,0 +1,64 @@
+/**
+ * A run's configuration: what `cohort serve`/`cohort demo` flags and run files turn into.
+ * Validated with zod, so a bad value is refused with the path of the field and what was expected.
+ */
+import { z } from 'zod';
+import { CohortError } from '../../core/protocol/errors.js';
+import { modelSpecSchema, partitionSpecSchema } from '../../core/protocol/messages.js';
+
+export const runConfigSchema = z
+  .object({
+    runId: z.string().min(1).max(128).optional(),
+    model: modelSpecSchema,
+    rounds: z.number().int().min(1).max(100_000),
+    /** Rounds wait until this many workers are ready; a round completes with no fewer survivors. */
+    minClients: z.number().int().min(1),
+    /** Workers selected per round; undefined means every ready worker. */
+    clientsPerRound: z.number().int().min(1).optional(),
+    /** Deadline for each round's updates, from the moment the round starts. */
+    roundTimeoutMs: z.number().int().min(100),
+    /** How often a failed round is retried before the run stops. */
+    maxRoundRetries: z.number().int().min(0),
+    localEpochs: z.number().int().min(1).max(1000),
+    batchSize: z.number().int().min(1).max(65_536),
+    optimizer: z.enum(['adam', 'sgd']),
+    lr: z.number().positive().max(100),
+    maxLocalSteps: z.number().int().min(1).optional(),
+    partition: partitionSpecSchema,
+    seed: z.number().int(),
+    /** Stop as soon as the coordinator's test accuracy reaches this. */
+    targetAccuracy: z.number().min(0).max(1).optional(),
+    /** Held-out set the coordinator evaluates on after every round ('none' skips it). */
+    evaluation: z.enum(['mnist', 'none']),
+    keepCheckpoints: z.number().int().min(1).max(1000),
+  })
+  .refine((c) => c.clientsPerRound === undefined || c.clientsPerRound >= c.minClients, {
+    message: 'clientsPerRound must be at least minClients',
+    path: ['clientsPerRound'],
+  });
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+
+export const RUN_DEFAULTS = {
+  rounds: 10,
+  minClients: 1,
+  roundTimeoutMs: 300_000,
+  maxRoundRetries: 3,
+  localEpochs: 1,
+  batchSize: 32,
+  optimizer: 'adam',
+  lr: 0.001,
+  seed: 42,
+  evaluation: 'mnist',
+  keepCheckpoints: 3,
+} as const;
+
+export function parseRunConfig(input: unknown): RunConfig {
+  const parsed = runConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : '(config)';
+    throw new CohortError('E_CONFIG_INVALID', `${where}: ${issue?.message ?? 'invalid'}`, { details: parsed.error.issues });
+  }
+  return parsed.data;
+}

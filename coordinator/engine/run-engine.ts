@@ -1,0 +1,340 @@
+/**
+ * The run engine owns the round loop:
+ *
+ *   wait for minClients → select (seeded) → send weights + instructions → collect until the
+ *   deadline → aggregate (Strategy) → evaluate → persist round + checkpoint in one transaction
+ *   → broadcast → next round.
+ *
+ * A round with fewer than minClients survivors fails: the model stays unchanged and the round is
+ * retried, up to maxRoundRetries times, then the run stops with the reason.
+ */
+import { CohortError } from '../../core/protocol/errors.js';
+import type { TrainConfig, UpdateMessage, WelcomeMessage } from '../../core/protocol/messages.js';
+import type { Strategy } from '../strategy/strategy.js';
+import type { RunStore } from '../store/run-store.js';
+import type { ReadyWorker, WorkerChannel } from './channel.js';
+import type { EngineEvent, EngineListener } from './events.js';
+import { startPlainRound, type ActiveRound } from './plain-round.js';
+import type { RunConfig } from './run-config.js';
+import { selectWorkers } from './selection.js';
+
+export interface Evaluator {
+  evaluate(weights: Float32Array): Promise<{ accuracy: number; loss: number }>;
+}
+
+export interface WorkerStats {
+  address: string;
+  kind: ReadyWorker['channel']['kind'];
+  backend: string;
+  roundsParticipated: number;
+  examples: number;
+  dropouts: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: 'completed' | 'failed' | 'stopped';
+  reason: string;
+  rounds: number;
+  accuracy: number | null;
+  loss: number | null;
+  workers: WorkerStats[];
+  secureAggregation: boolean;
+}
+
+export interface RunEngineOptions {
+  runId: string;
+  config: RunConfig;
+  store: RunStore;
+  strategy: Strategy;
+  initialWeights: Float32Array;
+  /** Round after which to resume (0 for a fresh run). */
+  resumeAfterRound: number;
+  evaluator?: Evaluator | undefined;
+}
+
+export class RunEngine {
+  readonly runId: string;
+  private readonly config: RunConfig;
+  private global: Float32Array;
+  private round: number;
+  private readonly ready = new Map<string, ReadyWorker>();
+  private readonly stats = new Map<string, WorkerStats>();
+  private readonly listeners = new Set<EngineListener>();
+  private active: ActiveRound | undefined;
+  private stopRequested: string | undefined;
+  private suspended = false;
+  private wakeUp: (() => void) | undefined;
+  private lastMetrics: { accuracy: number | null; loss: number | null } = { accuracy: null, loss: null };
+  private summary: RunSummary | undefined;
+
+  constructor(private readonly options: RunEngineOptions) {
+    this.runId = options.runId;
+    this.config = options.config;
+    this.global = options.initialWeights;
+    this.round = options.resumeAfterRound;
+    const last = options.store.rounds(this.runId).at(-1);
+    if (last) this.lastMetrics = { accuracy: last.accuracy, loss: last.loss };
+  }
+
+  get parameterCount(): number {
+    return this.global.length;
+  }
+
+  get completedRounds(): number {
+    return this.round;
+  }
+
+  get weights(): Float32Array {
+    return this.global;
+  }
+
+  /** What a newly authenticated worker is told about this run. */
+  runInfo(): WelcomeMessage['run'] {
+    return {
+      runId: this.runId,
+      model: this.config.model,
+      parameterCount: this.global.length,
+      partition: this.config.partition,
+      secureAggregation: false,
+    };
+  }
+
+  on(listener: EngineListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  readyCount(): number {
+    return this.ready.size;
+  }
+
+  workerStats(): WorkerStats[] {
+    return [...this.stats.values()];
+  }
+
+  /** A worker prepared the run and may be selected. Replaces any earlier session of its address. */
+  addReady(worker: ReadyWorker): void {
+    this.ready.set(worker.channel.address, worker);
+    const existing = this.stats.get(worker.channel.address);
+    this.stats.set(worker.channel.address, {
+      address: worker.channel.address,
+      kind: worker.channel.kind,
+      backend: worker.backend.backend,
+      roundsParticipated: existing?.roundsParticipated ?? 0,
+      examples: existing?.examples ?? 0,
+      dropouts: existing?.dropouts ?? 0,
+    });
+    this.emit({ type: 'worker-ready', address: worker.channel.address, kind: worker.channel.kind, backend: worker.backend, examples: worker.examples });
+    this.wakeUp?.();
+  }
+
+  /** A worker's connection ended (or was replaced): it leaves the pool and any open round. */
+  removeWorker(channel: WorkerChannel, reason: string): void {
+    const current = this.ready.get(channel.address);
+    if (current?.channel.sessionId !== channel.sessionId) return;
+    this.ready.delete(channel.address);
+    this.active?.onDisconnect(channel.address, reason);
+    this.emit({ type: 'worker-left', address: channel.address, reason });
+  }
+
+  /** Route an update to the open round; throws a CohortError the gateway reports to the worker. */
+  onUpdate(channel: WorkerChannel, update: UpdateMessage): void {
+    if (!this.active) throw new CohortError('E_UPDATE_STALE', `no round is open (got an update for round ${update.round})`);
+    this.active.onUpdate(channel, update);
+  }
+
+  /**
+   * Stop the run. With `suspend`, the run stays resumable (the coordinator is shutting down and a
+   * restart on the same store carries on); without it, the run ends as 'stopped'.
+   */
+  stop(reason = 'stopped by request', suspend = false): void {
+    this.stopRequested = reason;
+    this.suspended = suspend;
+    this.active?.cancel(reason);
+    this.wakeUp?.();
+  }
+
+  get result(): RunSummary | undefined {
+    return this.summary;
+  }
+
+  /** Runs rounds until the run is done, the target accuracy is reached, or it is stopped. */
+  async run(): Promise<RunSummary> {
+    this.emit({ type: 'run-started', runId: this.runId, resumedAfterRound: this.round, parameterCount: this.global.length });
+    let status: RunSummary['status'] = 'completed';
+    let reason = `completed ${this.config.rounds} rounds`;
+    if (this.reachedTarget()) reason = `target accuracy ${this.config.targetAccuracy} reached`;
+    while (this.round < this.config.rounds && !this.reachedTarget()) {
+      const roundNumber = this.round + 1;
+      const ok = await this.runRoundWithRetries(roundNumber);
+      if (this.stopRequested !== undefined) {
+        status = 'stopped';
+        reason = this.stopRequested;
+        break;
+      }
+      if (!ok) {
+        status = 'failed';
+        reason = `round ${roundNumber} failed ${this.config.maxRoundRetries + 1} times`;
+        break;
+      }
+      if (this.reachedTarget()) reason = `target accuracy ${this.config.targetAccuracy} reached after round ${this.round}`;
+    }
+    if (!this.suspended) this.options.store.endRun(this.runId, status, reason);
+    this.summary = {
+      runId: this.runId,
+      status,
+      reason,
+      rounds: this.round,
+      accuracy: this.lastMetrics.accuracy,
+      loss: this.lastMetrics.loss,
+      workers: this.workerStats(),
+      secureAggregation: false,
+    };
+    // Suspended runs resume on restart, so their workers are not told to leave.
+    if (!this.suspended) for (const worker of this.ready.values()) worker.channel.send({ type: 'run-end', runId: this.runId, reason });
+    this.emit({ type: 'run-ended', runId: this.runId, status, reason });
+    return this.summary;
+  }
+
+  private reachedTarget(): boolean {
+    const target = this.config.targetAccuracy;
+    return target !== undefined && this.lastMetrics.accuracy !== null && this.lastMetrics.accuracy >= target;
+  }
+
+  private async waitForWorkers(round: number): Promise<void> {
+    let announced = -1;
+    while (this.stopRequested === undefined && this.ready.size < this.config.minClients) {
+      if (announced !== this.ready.size) {
+        announced = this.ready.size;
+        this.emit({ type: 'waiting', runId: this.runId, round, ready: this.ready.size, needed: this.config.minClients });
+      }
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  private async runRoundWithRetries(round: number): Promise<boolean> {
+    for (let attempt = 1; attempt <= this.config.maxRoundRetries + 1; attempt++) {
+      await this.waitForWorkers(round);
+      if (this.stopRequested !== undefined) return false;
+      const failure = await this.runRound(round, attempt);
+      if (failure === undefined) return true;
+      if (this.stopRequested !== undefined) return false;
+      const willRetry = attempt <= this.config.maxRoundRetries;
+      this.options.store.recordRoundFailure(this.runId, round, attempt, failure);
+      this.emit({ type: 'round-failed', runId: this.runId, round, attempt, reason: failure, willRetry });
+      for (const worker of this.ready.values()) {
+        worker.channel.send({ type: 'round', runId: this.runId, round, status: 'failed', participants: 0, reason: failure });
+      }
+    }
+    return false;
+  }
+
+  /** One attempt at a round; returns the failure reason, or undefined when it completed. */
+  private async runRound(round: number, attempt: number): Promise<string | undefined> {
+    const started = Date.now();
+    const selected = selectWorkers([...this.ready.values()], this.config.clientsPerRound, this.config.seed + attempt * 7_919, round);
+    const deadline = started + this.config.roundTimeoutMs;
+    this.emit({ type: 'round-started', runId: this.runId, round, attempt, selected: selected.map((w) => w.channel.address), deadline });
+    const base: TrainConfig = {
+      localEpochs: this.config.localEpochs,
+      batchSize: this.config.batchSize,
+      optimizer: this.config.optimizer,
+      lr: this.config.lr,
+      maxLocalSteps: this.config.maxLocalSteps,
+      seed: 0,
+    };
+    this.active = startPlainRound({
+      runId: this.runId,
+      round,
+      global: this.global,
+      selected,
+      deadline,
+      configFor: (worker) => ({
+        ...this.options.strategy.configureRound(round, base),
+        // Each worker shuffles differently, but reproducibly.
+        seed: (this.config.seed * 31 + round * 1_009 + hashAddress(worker.channel.address)) | 0,
+      }),
+    });
+    const outcome = await this.active.outcome;
+    this.active = undefined;
+    for (const drop of outcome.dropped) {
+      const s = this.stats.get(drop.address);
+      if (s) s.dropouts += 1;
+    }
+    if (this.stopRequested !== undefined) return this.stopRequested;
+    if (outcome.survivors.length < this.config.minClients) {
+      return `only ${outcome.survivors.length} of ${selected.length} selected workers returned an update (minClients ${this.config.minClients})`;
+    }
+
+    const next = this.options.strategy.aggregate(round, this.global, outcome.aggregate);
+    const metrics = this.options.evaluator ? await this.options.evaluator.evaluate(next) : { accuracy: null, loss: null };
+    const examples = outcome.survivors.reduce((n, s) => n + s.examples, 0);
+    const trainLoss = outcome.survivors.reduce((n, s) => n + s.trainLoss * s.examples, 0) / Math.max(1, examples);
+    const durationMs = Date.now() - started;
+    this.options.store.completeRound(
+      {
+        runId: this.runId,
+        round,
+        completedAt: Date.now(),
+        durationMs,
+        participants: outcome.survivors.length,
+        examples,
+        accuracy: metrics.accuracy,
+        loss: metrics.loss,
+        trainLoss,
+        secure: false,
+      },
+      outcome.survivors.map((s) => ({ address: s.address, examples: s.examples, amount: s.examples * this.config.localEpochs })),
+      next,
+    );
+    this.global = next;
+    this.round = round;
+    this.lastMetrics = metrics;
+    for (const s of outcome.survivors) {
+      const stat = this.stats.get(s.address);
+      if (stat) {
+        stat.roundsParticipated += 1;
+        stat.examples += s.examples;
+      }
+    }
+    const backends = [...new Set(outcome.survivors.map((s) => this.stats.get(s.address)?.backend ?? '?'))];
+    this.emit({
+      type: 'round-completed',
+      runId: this.runId,
+      round,
+      participants: outcome.survivors.length,
+      examples,
+      accuracy: metrics.accuracy,
+      loss: metrics.loss,
+      trainLoss,
+      durationMs,
+      dropped: outcome.dropped,
+      backends,
+    });
+    const summary = {
+      type: 'round' as const,
+      runId: this.runId,
+      round,
+      status: 'completed' as const,
+      participants: outcome.survivors.length,
+      ...(metrics.accuracy === null ? {} : { accuracy: metrics.accuracy }),
+      ...(metrics.loss === null ? {} : { loss: metrics.loss }),
+    };
+    for (const worker of this.ready.values()) worker.channel.send(summary);
+    return undefined;
+  }
+}
+
+function hashAddress(address: string): number {
+  let h = 2_166_136_261;
+  for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 16_777_619);
+  return h >>> 0;
+}

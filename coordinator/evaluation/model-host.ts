@@ -1,0 +1,45 @@
+/**
+ * The coordinator's copy of the model: it provides the initial global weights and evaluates every
+ * new global model on the coordinator's held-out set (MNIST's 10k test images in the demo).
+ * The coordinator never trains and never sees a worker's examples.
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import { buildModel } from '../../core/models/builtin.js';
+import type { ModelSpec } from '../../core/protocol/messages.js';
+import { evaluateModel } from '../../core/train/evaluate.js';
+import { getFlatWeights, setFlatWeights } from '../../core/train/weights.js';
+import type { LocalDataset } from '../../core/data/dataset.js';
+import type { Evaluator } from '../engine/run-engine.js';
+import { useCoordinatorBackend } from './tf-backend.js';
+
+export class ModelHost implements Evaluator {
+  private constructor(
+    private readonly model: tfTypes.LayersModel,
+    private readonly testSet: LocalDataset | undefined,
+    readonly backend: string,
+  ) {}
+
+  static async create(spec: ModelSpec, testSet: LocalDataset | undefined): Promise<ModelHost> {
+    const backend = await useCoordinatorBackend();
+    return new ModelHost(buildModel(spec), testSet, backend);
+  }
+
+  get hasTestSet(): boolean {
+    return this.testSet !== undefined;
+  }
+
+  initialWeights(): Promise<Float32Array> {
+    return getFlatWeights(this.model);
+  }
+
+  async evaluate(weights: Float32Array): Promise<{ accuracy: number; loss: number }> {
+    if (!this.testSet) throw new Error('no held-out set');
+    setFlatWeights(this.model, weights);
+    const { accuracy, loss } = await evaluateModel(this.model, this.testSet, 1000);
+    return { accuracy, loss };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

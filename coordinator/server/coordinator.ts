@@ -1,0 +1,128 @@
+/**
+ * Assembles a coordinator: run store, model host, run engine, HTTP(S) server and WebSocket
+ * gateway. `cohort serve`, `cohort demo` and the tests all start one through `startCoordinator`.
+ *
+ * If the store holds an unfinished run, it is resumed after its last completed round, from that
+ * round's checkpoint; otherwise a new run starts from `config`.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { CohortError } from '../../core/protocol/errors.js';
+import { DEFAULT_LIMITS, type WireLimits } from '../../core/protocol/limits.js';
+import { RunEngine, type RunSummary } from '../engine/run-engine.js';
+import { parseRunConfig, type RunConfig } from '../engine/run-config.js';
+import { loadMnistTestSet } from '../evaluation/mnist-test-set.js';
+import { ModelHost } from '../evaluation/model-host.js';
+import { RunStore } from '../store/run-store.js';
+import { FedAvg } from '../strategy/fedavg.js';
+import { HttpRoutes, sendJson } from './http.js';
+import { WsGateway } from './ws-gateway.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, message: string) => void;
+
+export interface CoordinatorOptions {
+  host: string;
+  port: number;
+  storePath: string;
+  config: RunConfig;
+  tls?: { certFile: string; keyFile: string } | undefined;
+  limits?: Partial<WireLimits>;
+  log?: Logger;
+}
+
+export interface Coordinator {
+  /** ws:// or wss:// URL workers connect to. */
+  readonly wsUrl: string;
+  readonly httpUrl: string;
+  readonly port: number;
+  readonly engine: RunEngine;
+  readonly store: RunStore;
+  readonly gateway: WsGateway;
+  readonly resumedAfterRound: number;
+  /** Resolves when the run ends. */
+  readonly done: Promise<RunSummary>;
+  close(): Promise<void>;
+}
+
+export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const log: Logger = options.log ?? (() => undefined);
+  const limits: WireLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const store = new RunStore(options.storePath, options.config.keepCheckpoints);
+
+  // Resume the store's unfinished run, if any; its stored config wins over the flags.
+  const unfinished = store.unfinishedRun();
+  const config = unfinished ? parseRunConfig(unfinished.config) : options.config;
+  const runId = unfinished?.id ?? config.runId ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+  if (!unfinished) store.createRun(runId, { ...config, runId });
+
+  const testSet = config.evaluation === 'mnist' ? await loadMnistTestSet() : undefined;
+  const host = await ModelHost.create(config.model, testSet);
+  const checkpoint = unfinished ? store.latestCheckpoint(runId) : undefined;
+  const resumedAfterRound = checkpoint?.round ?? 0;
+  if (unfinished && store.lastCompletedRound(runId) !== resumedAfterRound) {
+    throw new CohortError('E_STORE', `run ${runId}: last completed round and newest checkpoint disagree`);
+  }
+  const initialWeights = checkpoint?.weights ?? (await host.initialWeights());
+  const engine = new RunEngine({
+    runId,
+    config,
+    store,
+    strategy: new FedAvg(),
+    initialWeights,
+    resumeAfterRound: resumedAfterRound,
+    evaluator: host.hasTestSet ? host : undefined,
+  });
+
+  const routes = new HttpRoutes()
+    .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true, runId, round: engine.completedRounds, workers: engine.readyCount() }))
+    .get('/api/run', (_req, res) =>
+      sendJson(res, 200, {
+        runId,
+        config,
+        completedRounds: engine.completedRounds,
+        rounds: store.rounds(runId),
+        failures: store.roundFailures(runId),
+        workers: engine.workerStats(),
+        result: engine.result ?? null,
+      }),
+    );
+
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, routes.handle)
+    : createHttpServer(routes.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new CohortError('E_CONFIG_INVALID', `cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`)),
+    );
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const scheme = options.tls ? 'https' : 'http';
+  const httpUrl = `${scheme}://${urlHost}:${port}`;
+  const wsUrl = `${options.tls ? 'wss' : 'ws'}://${urlHost}:${port}/ws`;
+
+  const coordinatorId = store.coordinatorId();
+  const gateway = new WsGateway({ server, coordinatorId, coordinatorUrl: wsUrl, limits, store, engine: () => engine, log });
+
+  const done = engine.run();
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      engine.stop('coordinator shutting down', true);
+      await done.catch(() => undefined);
+      await gateway.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      host.dispose();
+      store.close();
+    })();
+    return closing;
+  };
+  log('info', `coordinator ${coordinatorId} listening on ${httpUrl} (run ${runId}${resumedAfterRound ? `, resumed after round ${resumedAfterRound}` : ''})`);
+  return { wsUrl, httpUrl, port, engine, store, gateway, resumedAfterRound, done, close };
+}

@@ -1,0 +1,22 @@
+/**
+ * FedAvg (McMahan et al., "Communication-Efficient Learning of Deep Networks from Decentralized
+ * Data", AISTATS 2017): the new model is the example-weighted mean of the workers' models, i.e.
+ * global + Σ nᵢ·deltaᵢ / Σ nᵢ. Workers run `localEpochs` of minibatch training each round.
+ */
+import type { TrainConfig } from '../../core/protocol/messages.js';
+import { applyDelta } from './vector-math.js';
+import type { RoundAggregate, Strategy } from './strategy.js';
+
+export class FedAvg implements Strategy {
+  readonly name: string = 'fedavg';
+  readonly needsIndividualUpdates: boolean = false;
+
+  configureRound(_round: number, base: TrainConfig): TrainConfig {
+    return base;
+  }
+
+  aggregate(_round: number, global: Float32Array, result: RoundAggregate): Float32Array {
+    if (result.totalWeight <= 0) return global.slice();
+    return applyDelta(global, result.weightedDeltaSum, 1 / result.totalWeight);
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * A Strategy decides what each selected worker does in a round and how the round's results become
+ * the next global model. The run engine owns the loop and calls these hooks (Flower's shape).
+ *
+ * Under secure aggregation a strategy sees only the weighted sum of the deltas and the total
+ * weight. A strategy that needs the individual updates (median, Krum, …) sets
+ * `needsIndividualUpdates`, and the engine refuses to combine it with secure aggregation.
+ */
+import type { TrainConfig } from '../../core/protocol/messages.js';
+
+/** What a round produced, as far as the coordinator may know it. */
+export interface RoundAggregate {
+  /** Σ wᵢ · deltaᵢ over the contributors, where deltaᵢ = local − global. */
+  weightedDeltaSum: Float32Array;
+  /** Σ wᵢ. */
+  totalWeight: number;
+  contributors: number;
+}
+
+export interface Strategy {
+  readonly name: string;
+  readonly needsIndividualUpdates: boolean;
+  /** The training instructions for one worker this round, from the run's base instructions. */
+  configureRound(round: number, base: TrainConfig): TrainConfig;
+  /** The new global weights. Must not modify `global`. */
+  aggregate(round: number, global: Float32Array, result: RoundAggregate): Float32Array;
+}

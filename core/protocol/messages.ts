@@ -1,0 +1,184 @@
+/**
+ * The wire protocol: every message is a tagged object `{ type, … }`. The coordinator's first
+ * message (`challenge`) and the worker's answer (`hello`) both carry PROTOCOL_VERSION.
+ *
+ * Each schema validates a frame *after* msgpack decoding and *before* anything else touches it.
+ * Weights travel as Float32Array (msgpackr `moreTypes`), never as arrays of numbers.
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
+
+export const PROTOCOL_VERSION = 1;
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x-prefixed 20-byte hex address');
+const hex = z.string().regex(/^0x[0-9a-fA-F]*$/, 'a 0x-prefixed hex string');
+const runId = z.string().min(1).max(128);
+const round = z.number().int().min(0).max(1_000_000);
+const finite = z.number().refine(Number.isFinite, 'a finite number');
+const float32Array = z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'a Float32Array (msgpack typed array)' });
+const errorCode = z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]);
+
+export const modelSpecSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('builtin'), name: z.enum(['2nn', 'cnn']) }),
+  /** A tfjs Layers model topology (the `modelTopology` of a model.json). */
+  z.object({ kind: z.literal('layers'), topology: z.record(z.string(), z.unknown()) }),
+]);
+export type ModelSpec = z.infer<typeof modelSpecSchema>;
+
+export const partitionSpecSchema = z.object({
+  kind: z.enum(['iid', 'shards', 'dirichlet']),
+  /** Dirichlet concentration; smaller is more skewed. */
+  alpha: z.number().positive().max(1e6).default(0.5),
+  /** Shards per client for the `shards` partition (McMahan et al. use 2). */
+  shardsPerClient: z.number().int().min(1).max(100).default(2),
+  seed: z.number().int(),
+});
+export type PartitionSpec = z.infer<typeof partitionSpecSchema>;
+
+export const trainConfigSchema = z.object({
+  localEpochs: z.number().int().min(1).max(1000),
+  batchSize: z.number().int().min(1).max(65_536),
+  optimizer: z.enum(['adam', 'sgd']),
+  lr: z.number().positive().max(100),
+  /** Cap on local optimizer steps this round; undefined means no cap. */
+  maxLocalSteps: z.number().int().min(1).optional(),
+  /** Seed for this worker's shuffling this round. */
+  seed: z.number().int(),
+  /** FedProx proximal coefficient μ; 0 or undefined is plain FedAvg. */
+  proximalMu: z.number().min(0).optional(),
+});
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+export const workerKindSchema = z.enum(['node', 'browser']);
+export type WorkerKind = z.infer<typeof workerKindSchema>;
+
+export const backendReportSchema = z.object({
+  backend: z.string().min(1).max(64),
+  reason: z.string().max(2_000),
+  /** GPU adapter or device description, where there is one. */
+  adapter: z.string().max(500).optional(),
+  /** Measured training steps per second of the chosen backend. */
+  stepsPerSecond: z.number().min(0).optional(),
+});
+export type BackendReport = z.infer<typeof backendReportSchema>;
+
+// ---------------------------------------------------------------- coordinator → worker
+
+export const challengeSchema = z.object({
+  type: z.literal('challenge'),
+  protocol: z.number().int(),
+  coordinatorId: z.string().min(1).max(128),
+  coordinatorUrl: z.string().max(2_048),
+  nonce: hex,
+});
+
+export const welcomeSchema = z.object({
+  type: z.literal('welcome'),
+  address,
+  sessionId: z.string(),
+  run: z.object({
+    runId,
+    model: modelSpecSchema,
+    parameterCount: z.number().int().positive(),
+    partition: partitionSpecSchema,
+    secureAggregation: z.boolean(),
+  }),
+});
+
+export const trainSchema = z.object({
+  type: z.literal('train'),
+  runId,
+  round,
+  weights: float32Array,
+  config: trainConfigSchema,
+  /** Wall-clock deadline for this round's update, ms since the epoch. */
+  deadline: z.number(),
+});
+
+export const roundSummarySchema = z.object({
+  type: z.literal('round'),
+  runId,
+  round,
+  status: z.enum(['completed', 'failed']),
+  participants: z.number().int().min(0),
+  accuracy: z.number().optional(),
+  loss: z.number().optional(),
+  reason: z.string().optional(),
+});
+
+export const runEndSchema = z.object({
+  type: z.literal('run-end'),
+  runId,
+  reason: z.string(),
+});
+
+export const errorSchema = z.object({
+  type: z.literal('error'),
+  code: errorCode,
+  message: z.string().max(4_000),
+});
+
+// ---------------------------------------------------------------- worker → coordinator
+
+export const helloSchema = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int(),
+  address,
+  /** EIP-191 signature over challengeText(coordinatorId, coordinatorUrl, nonce). */
+  signature: hex,
+  coordinatorId: z.string().min(1).max(128),
+  coordinatorUrl: z.string().max(2_048),
+  nonce: hex,
+  kind: workerKindSchema,
+  /** Free-form client name and version, for logs. */
+  client: z.string().max(200).optional(),
+});
+
+/** Sent once the worker has built the run's model, loaded its data and picked a backend. */
+export const readySchema = z.object({
+  type: z.literal('ready'),
+  runId,
+  backend: backendReportSchema,
+  /** Number of local training examples the worker holds. */
+  examples: z.number().int().min(0),
+});
+
+export const updateSchema = z.object({
+  type: z.literal('update'),
+  runId,
+  round,
+  /** Local weights minus the round's global weights. */
+  delta: float32Array,
+  examples: z.number().int().min(0),
+  steps: z.number().int().min(0),
+  loss: finite,
+  accuracy: z.number().min(0).max(1),
+  trainMs: z.number().min(0),
+});
+
+export const workerMessageSchema = z.discriminatedUnion('type', [helloSchema, readySchema, updateSchema, errorSchema]);
+export const coordinatorMessageSchema = z.discriminatedUnion('type', [
+  challengeSchema,
+  welcomeSchema,
+  trainSchema,
+  roundSummarySchema,
+  runEndSchema,
+  errorSchema,
+]);
+
+export type ChallengeMessage = z.infer<typeof challengeSchema>;
+export type WelcomeMessage = z.infer<typeof welcomeSchema>;
+export type TrainMessage = z.infer<typeof trainSchema>;
+export type RoundSummaryMessage = z.infer<typeof roundSummarySchema>;
+export type RunEndMessage = z.infer<typeof runEndSchema>;
+export type ErrorMessage = z.infer<typeof errorSchema>;
+export type HelloMessage = z.infer<typeof helloSchema>;
+export type ReadyMessage = z.infer<typeof readySchema>;
+export type UpdateMessage = z.infer<typeof updateSchema>;
+export type WorkerMessage = z.infer<typeof workerMessageSchema>;
+export type CoordinatorMessage = z.infer<typeof coordinatorMessageSchema>;
+
+export const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set(workerMessageSchema.options.map((o) => o.shape.type.value));
+export const COORDINATOR_MESSAGE_TYPES: ReadonlySet<string> = new Set(
+  coordinatorMessageSchema.options.map((o) => o.shape.type.value),
+);

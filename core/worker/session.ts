@@ -1,0 +1,250 @@
+/**
+ * A worker's side of the protocol, written once for Node and the browser: connect, prove the
+ * identity (EIP-191 over the coordinator's challenge), prepare the run, then answer each `train`
+ * with an `update`. It reconnects with backoff when the coordinator goes away.
+ *
+ * What "training" means is the caller's business (hooks): this file only speaks the protocol.
+ */
+import { decodeCoordinatorMessage, encodeMessage } from '../protocol/codec.js';
+import { CohortError, closeCodeFor, type ErrorCode } from '../protocol/errors.js';
+import { challengeText } from '../protocol/identity.js';
+import {
+  PROTOCOL_VERSION,
+  type BackendReport,
+  type ChallengeMessage,
+  type CoordinatorMessage,
+  type RoundSummaryMessage,
+  type TrainMessage,
+  type UpdateMessage,
+  type WelcomeMessage,
+  type WorkerKind,
+} from '../protocol/messages.js';
+import { backoffDelayMs } from './backoff.js';
+import { SOCKET_OPEN, messageBytes, type SocketFactory, type SocketLike } from './socket.js';
+
+export interface WorkerSigner {
+  readonly address: string;
+  /** EIP-191 personal_sign of a UTF-8 text. */
+  signMessage(text: string): Promise<string>;
+}
+
+export type RunInfo = WelcomeMessage['run'];
+export type TrainResult = Omit<UpdateMessage, 'type' | 'runId' | 'round'>;
+
+export interface WorkerHooks {
+  /** Build the model, load this worker's data and pick a backend for `run`. Called once per run. */
+  prepare(run: RunInfo): Promise<{ backend: BackendReport; examples: number }>;
+  /** Train one round from the global weights in `message`; resolve with the delta and metrics. */
+  train(message: TrainMessage, signal: AbortSignal): Promise<TrainResult>;
+}
+
+export type WorkerEvent =
+  | { kind: 'connecting'; url: string; attempt: number }
+  | { kind: 'connected'; coordinatorId: string }
+  | { kind: 'welcome'; address: string; run: RunInfo }
+  | { kind: 'ready'; backend: BackendReport; examples: number }
+  | { kind: 'training'; round: number }
+  | { kind: 'submitted'; round: number; examples: number; trainMs: number }
+  | { kind: 'round'; summary: RoundSummaryMessage }
+  | { kind: 'disconnected'; code: number; reason: string; willRetry: boolean }
+  | { kind: 'error'; code: string; message: string }
+  | { kind: 'run-end'; reason: string };
+
+export interface WorkerSessionOptions {
+  url: string;
+  signer: WorkerSigner;
+  kind: WorkerKind;
+  hooks: WorkerHooks;
+  socketFactory: SocketFactory;
+  client?: string;
+  /** Reconnect with backoff when the connection drops (default true). */
+  reconnect?: boolean;
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+/** Close codes after which reconnecting cannot help: the same attempt would be refused again. */
+const FATAL_ERRORS: readonly ErrorCode[] = [
+  'E_AUTH_BAD_SIGNATURE',
+  'E_AUTH_WRONG_COORDINATOR',
+  'E_NOT_ALLOWED',
+  'E_PROTOCOL_VERSION',
+  'E_SESSION_REPLACED',
+];
+const FATAL_BY_CLOSE_CODE = new Map<number, ErrorCode>(FATAL_ERRORS.map((code) => [closeCodeFor(code), code]));
+
+export interface SessionEnd {
+  reason: string;
+  /** Set when the session ended because of an error rather than the run's end or stop(). */
+  error?: CohortError;
+}
+
+export class WorkerSession {
+  readonly done: Promise<SessionEnd>;
+  private resolveDone!: (end: SessionEnd) => void;
+  private socket: SocketLike | undefined;
+  private attempt = 0;
+  private stopped = false;
+  private preparedRunId: string | undefined;
+  private preparing: Promise<{ backend: BackendReport; examples: number }> | undefined;
+  private training: AbortController | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly options: WorkerSessionOptions) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Leave: close the connection and stop reconnecting. */
+  stop(reason = 'stopped'): Promise<SessionEnd> {
+    this.finish({ reason });
+    return this.done;
+  }
+
+  private emit(event: WorkerEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  private finish(end: SessionEnd): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.training?.abort();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket && socket.readyState <= SOCKET_OPEN) socket.close(1000, end.reason.slice(0, 100));
+    this.resolveDone(end);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.emit({ kind: 'connecting', url: this.options.url, attempt: this.attempt });
+    let socket: SocketLike;
+    try {
+      socket = this.options.socketFactory(this.options.url);
+    } catch (cause) {
+      this.emit({ kind: 'error', code: 'E_INTERNAL', message: `cannot open ${this.options.url}: ${String(cause)}` });
+      this.scheduleReconnect();
+      return;
+    }
+    socket.binaryType = 'arraybuffer';
+    this.socket = socket;
+    socket.onmessage = (event) => {
+      if (socket !== this.socket) return;
+      void this.onFrame(socket, event.data);
+    };
+    socket.onerror = () => undefined; // the close event that follows carries what matters
+    socket.onclose = (event) => {
+      if (socket !== this.socket) return;
+      this.socket = undefined;
+      this.training?.abort();
+      const fatalCode = FATAL_BY_CLOSE_CODE.get(event.code);
+      const fatal = fatalCode !== undefined;
+      const willRetry = !this.stopped && !fatal && this.options.reconnect !== false;
+      this.emit({ kind: 'disconnected', code: event.code, reason: event.reason, willRetry });
+      if (fatalCode) {
+        this.finish({ reason: event.reason || fatalCode, error: new CohortError(fatalCode, event.reason || undefined) });
+      } else if (willRetry) {
+        this.scheduleReconnect();
+      } else {
+        this.finish({ reason: `connection closed (${event.code})` });
+      }
+    };
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const delay = backoffDelayMs(this.attempt++);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private send(socket: SocketLike, message: object): void {
+    if (socket.readyState === SOCKET_OPEN) socket.send(encodeMessage(message));
+  }
+
+  private async onFrame(socket: SocketLike, data: unknown): Promise<void> {
+    const bytes = messageBytes(data);
+    let message: CoordinatorMessage;
+    try {
+      if (!bytes) throw new CohortError('E_FRAME_TEXT');
+      message = decodeCoordinatorMessage(bytes);
+    } catch (error) {
+      const e = error instanceof CohortError ? error : new CohortError('E_INTERNAL', String(error));
+      this.emit({ kind: 'error', code: e.code, message: e.message });
+      return;
+    }
+    try {
+      await this.dispatch(socket, message);
+    } catch (error) {
+      const e = error instanceof CohortError ? error : new CohortError('E_INTERNAL', error instanceof Error ? error.message : String(error));
+      this.emit({ kind: 'error', code: e.code, message: e.message });
+      this.send(socket, { type: 'error', code: e.code, message: e.message.slice(0, 4000) });
+    }
+  }
+
+  private async dispatch(socket: SocketLike, message: CoordinatorMessage): Promise<void> {
+    switch (message.type) {
+      case 'challenge':
+        return this.answerChallenge(socket, message);
+      case 'welcome':
+        return this.onWelcome(socket, message);
+      case 'train':
+        return this.onTrain(socket, message);
+      case 'round':
+        this.emit({ kind: 'round', summary: message });
+        return;
+      case 'run-end':
+        this.emit({ kind: 'run-end', reason: message.reason });
+        this.finish({ reason: message.reason });
+        return;
+      case 'error':
+        this.emit({ kind: 'error', code: message.code, message: message.message });
+        return;
+    }
+  }
+
+  private async answerChallenge(socket: SocketLike, challenge: ChallengeMessage): Promise<void> {
+    if (challenge.protocol !== PROTOCOL_VERSION) {
+      throw new CohortError('E_PROTOCOL_VERSION', `coordinator speaks protocol ${challenge.protocol}, this worker ${PROTOCOL_VERSION}`);
+    }
+    this.attempt = 0;
+    this.emit({ kind: 'connected', coordinatorId: challenge.coordinatorId });
+    const signed = { ...challenge, protocol: PROTOCOL_VERSION };
+    const signature = await this.options.signer.signMessage(challengeText(signed));
+    this.send(socket, {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      address: this.options.signer.address,
+      signature,
+      coordinatorId: challenge.coordinatorId,
+      coordinatorUrl: challenge.coordinatorUrl,
+      nonce: challenge.nonce,
+      kind: this.options.kind,
+      client: this.options.client,
+    });
+  }
+
+  private async onWelcome(socket: SocketLike, welcome: WelcomeMessage): Promise<void> {
+    this.emit({ kind: 'welcome', address: welcome.address, run: welcome.run });
+    if (this.preparedRunId !== welcome.run.runId || !this.preparing) {
+      this.preparedRunId = welcome.run.runId;
+      this.preparing = this.options.hooks.prepare(welcome.run);
+    }
+    const prepared = await this.preparing;
+    this.emit({ kind: 'ready', ...prepared });
+    this.send(socket, { type: 'ready', runId: welcome.run.runId, backend: prepared.backend, examples: prepared.examples });
+  }
+
+  private async onTrain(socket: SocketLike, message: TrainMessage): Promise<void> {
+    this.training?.abort();
+    const controller = new AbortController();
+    this.training = controller;
+    this.emit({ kind: 'training', round: message.round });
+    const result = await this.options.hooks.train(message, controller.signal);
+    if (controller.signal.aborted || socket !== this.socket) return;
+    this.send(socket, { type: 'update', runId: message.runId, round: message.round, ...result });
+    this.emit({ kind: 'submitted', round: message.round, examples: result.examples, trainMs: result.trainMs });
+  }
+}

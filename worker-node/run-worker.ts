@@ -1,0 +1,104 @@
+/**
+ * `cohort worker`: a headless Node worker. It signs in with its key, picks the fastest tfjs backend
+ * that can train the run's model, loads only its own data (a demo shard or `--data DIR`), and
+ * answers each round with its weight delta. Reconnects with backoff when the coordinator goes away.
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import WebSocket from 'ws';
+import type { LocalDataset } from '../core/data/dataset.js';
+import { buildModel } from '../core/models/builtin.js';
+import type { WorkerKind } from '../core/protocol/messages.js';
+import { trainLocally } from '../core/train/local-train.js';
+import { getFlatWeights, setFlatWeights } from '../core/train/weights.js';
+import type { SocketLike } from '../core/worker/socket.js';
+import { WorkerSession, type SessionEnd, type WorkerEvent } from '../core/worker/session.js';
+import { selectBackend, type BackendRequest } from './backends/select.js';
+import { loadDirectoryDataset } from './data/directory.js';
+import { mnistShard } from './data/mnist.js';
+import { loadOrCreateKey } from './key-file.js';
+
+export interface WorkerOptions {
+  coordinator: string;
+  keyFile: string;
+  shard?: { index: number; count: number } | undefined;
+  dataDir?: string | undefined;
+  backend: BackendRequest;
+  /** Print one line per event to stderr. */
+  log: (line: string) => void;
+  kind?: WorkerKind;
+}
+
+export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
+  const { wallet, created } = loadOrCreateKey(options.keyFile);
+  options.log(`${created ? 'created' : 'loaded'} key ${options.keyFile}: address ${wallet.address}`);
+
+  let model: tfTypes.LayersModel | undefined;
+  let data: LocalDataset | undefined;
+
+  const session = new WorkerSession({
+    url: options.coordinator,
+    kind: options.kind ?? 'node',
+    client: 'cohort-worker-node/0.1',
+    signer: { address: wallet.address, signMessage: (text) => wallet.signMessage(text) },
+    socketFactory: (url) => new WebSocket(url, { maxPayload: 256 * 1024 * 1024 }) as unknown as SocketLike,
+    hooks: {
+      async prepare(run) {
+        const local = options.dataDir
+          ? await loadDirectoryDataset(options.dataDir)
+          : mnistShard(options.shard?.index ?? 0, options.shard?.count ?? 1, run.partition);
+        data = local;
+        const backend = await selectBackend({ requested: options.backend, model: run.model, log: options.log });
+        model?.dispose();
+        model = buildModel(run.model);
+        return {
+          backend: { backend: backend.backend, reason: backend.reason, adapter: backend.adapter, stepsPerSecond: backend.stepsPerSecond },
+          examples: local.size,
+        };
+      },
+      async train(message, signal) {
+        if (!model || !data) throw new Error('train before prepare');
+        setFlatWeights(model, message.weights);
+        const result = await trainLocally(model, data, message.config, { signal });
+        const local = await getFlatWeights(model);
+        const delta = new Float32Array(local.length);
+        for (let i = 0; i < local.length; i++) delta[i] = local[i]! - message.weights[i]!;
+        return { delta, examples: result.examples, steps: result.steps, loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs };
+      },
+    },
+    onEvent: (event) => options.log(describe(event)),
+  });
+  session.start();
+  const stopOnSignal = (): void => void session.stop('worker interrupted');
+  process.once('SIGTERM', stopOnSignal);
+  process.once('SIGINT', stopOnSignal);
+  const end = await session.done;
+  process.off('SIGTERM', stopOnSignal);
+  process.off('SIGINT', stopOnSignal);
+  model?.dispose();
+  return end;
+}
+
+function describe(event: WorkerEvent): string {
+  switch (event.kind) {
+    case 'connecting':
+      return event.attempt === 0 ? `connecting to ${event.url}` : `reconnecting to ${event.url} (attempt ${event.attempt})`;
+    case 'connected':
+      return `connected to coordinator ${event.coordinatorId}`;
+    case 'welcome':
+      return `signed in as ${event.address}; run ${event.run.runId} (${event.run.parameterCount} parameters)`;
+    case 'ready':
+      return `ready: backend ${event.backend.backend} (${event.backend.reason}); ${event.examples} local examples`;
+    case 'training':
+      return `round ${event.round}: training`;
+    case 'submitted':
+      return `round ${event.round}: sent update (${event.examples} examples, ${event.trainMs} ms)`;
+    case 'round':
+      return `round ${event.summary.round} ${event.summary.status}${event.summary.accuracy === undefined ? '' : `: accuracy ${event.summary.accuracy.toFixed(4)}`}`;
+    case 'disconnected':
+      return `disconnected (${event.code}${event.reason ? ` ${event.reason}` : ''})${event.willRetry ? '; will reconnect' : ''}`;
+    case 'error':
+      return `error ${event.code}: ${event.message}`;
+    case 'run-end':
+      return `run ended: ${event.reason}`;
+  }
+}
