@@ -8,6 +8,5 @@ export default defineConfig({
     // Whole-system tests spawn processes, browsers and chains; on a 2-core machine running
     // more than two files at once only makes every deadline in them flaky.
     maxWorkers: 2,
-    minWorkers: 1,
   },
 });

@@ -25,6 +25,10 @@ export function formatEvent(event: EngineEvent, totalRounds: number): string | u
       return `worker ${short(event.address)} (${event.kind}) ready on ${event.backend.backend}: ${event.examples} examples`;
     case 'worker-left':
       return `worker ${short(event.address)} left: ${event.reason}`;
+    case 'run-paused':
+      return `run ${event.runId} paused: no new round starts until it is resumed`;
+    case 'run-resumed':
+      return `run ${event.runId} resumed`;
     case 'run-ended':
       return `run ${event.status}: ${event.reason}`;
   }

@@ -21,6 +21,8 @@ export type EngineEvent =
   | { type: 'round-failed'; runId: string; round: number; attempt: number; reason: string; willRetry: boolean }
   | { type: 'worker-ready'; address: string; kind: WorkerKind; backend: BackendReport; examples: number }
   | { type: 'worker-left'; address: string; reason: string }
+  | { type: 'run-paused'; runId: string }
+  | { type: 'run-resumed'; runId: string }
   | { type: 'run-ended'; runId: string; status: 'completed' | 'failed' | 'stopped'; reason: string };
 
 export type EngineListener = (event: EngineEvent) => void;

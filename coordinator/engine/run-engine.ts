@@ -64,6 +64,7 @@ export class RunEngine {
   private active: ActiveRound | undefined;
   private stopRequested: string | undefined;
   private suspended = false;
+  private paused = false;
   private wakeUp: (() => void) | undefined;
   private lastMetrics: { accuracy: number | null; loss: number | null } = { accuracy: null, loss: null };
   private summary: RunSummary | undefined;
@@ -148,6 +149,24 @@ export class RunEngine {
     this.active.onUpdate(channel, update);
   }
 
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Finish the round in progress, then start no new round until resume(). */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.emit({ type: 'run-paused', runId: this.runId });
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.emit({ type: 'run-resumed', runId: this.runId });
+    this.wakeUp?.();
+  }
+
   /**
    * Stop the run. With `suspend`, the run stays resumable (the coordinator is shutting down and a
    * restart on the same store carries on); without it, the run ends as 'stopped'.
@@ -206,12 +225,17 @@ export class RunEngine {
     return target !== undefined && this.lastMetrics.accuracy !== null && this.lastMetrics.accuracy >= target;
   }
 
+  /**
+   * Waits until enough workers are ready: minClients, or clientsPerRound when that is larger (as
+   * Flower's client manager does), since one cannot select more workers than are there.
+   */
   private async waitForWorkers(round: number): Promise<void> {
+    const needed = Math.max(this.config.minClients, this.config.clientsPerRound ?? 0);
     let announced = -1;
-    while (this.stopRequested === undefined && this.ready.size < this.config.minClients) {
+    while (this.stopRequested === undefined && (this.paused || this.ready.size < needed)) {
       if (announced !== this.ready.size) {
         announced = this.ready.size;
-        this.emit({ type: 'waiting', runId: this.runId, round, ready: this.ready.size, needed: this.config.minClients });
+        this.emit({ type: 'waiting', runId: this.runId, round, ready: this.ready.size, needed });
       }
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;

@@ -12,6 +12,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CohortError } from '../../core/protocol/errors.js';
 import { DEFAULT_LIMITS, type WireLimits } from '../../core/protocol/limits.js';
+import type { WorkerMessage } from '../../core/protocol/messages.js';
 import { RunEngine, type RunSummary } from '../engine/run-engine.js';
 import { parseRunConfig, type RunConfig } from '../engine/run-config.js';
 import { loadMnistTestSet } from '../evaluation/mnist-test-set.js';
@@ -32,6 +33,8 @@ export interface CoordinatorOptions {
   tls?: { certFile: string; keyFile: string } | undefined;
   limits?: Partial<WireLimits>;
   log?: Logger;
+  /** Sees every validated message a signed-in worker sends. */
+  observe?: (address: string, message: WorkerMessage) => void;
 }
 
 export interface Coordinator {
@@ -107,7 +110,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const wsUrl = `${options.tls ? 'wss' : 'ws'}://${urlHost}:${port}/ws`;
 
   const coordinatorId = store.coordinatorId();
-  const gateway = new WsGateway({ server, coordinatorId, coordinatorUrl: wsUrl, limits, store, engine: () => engine, log });
+  const gateway = new WsGateway({ server, coordinatorId, coordinatorUrl: wsUrl, limits, store, engine: () => engine, log, observe: options.observe });
 
   const done = engine.run();
   let closing: Promise<void> | undefined;

@@ -26,6 +26,8 @@ export interface GatewayOptions {
   store: RunStore;
   engine: () => RunEngine | undefined;
   log: (level: 'debug' | 'info' | 'warn', message: string) => void;
+  /** Sees every validated message from a signed-in worker (metrics, audits, tests). */
+  observe?: ((address: string, message: WorkerMessage) => void) | undefined;
 }
 
 /** Errors after which the connection is closed, not just answered. */
@@ -160,9 +162,11 @@ export class WsGateway {
       connection.nonceUsed = true; // one signature attempt per challenge
       connection.address = verifyHello(message, connection.challenge, used);
       connection.kind = message.kind;
+      this.options.observe?.(connection.address, message);
       this.admit(connection);
       return;
     }
+    this.options.observe?.(connection.address, message);
     const engine = this.options.engine();
     switch (message.type) {
       case 'hello':

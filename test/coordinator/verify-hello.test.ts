@@ -13,7 +13,7 @@ const challenge = (nonce: string, coordinatorId = 'cohort-A'): ChallengeMessage 
   nonce,
 });
 
-async function helloFor(wallet: Wallet, signed: ChallengeMessage): Promise<HelloMessage> {
+async function helloFor(wallet: { address: string; signMessage(m: string): Promise<string> }, signed: ChallengeMessage): Promise<HelloMessage> {
   return {
     type: 'hello',
     protocol: PROTOCOL_VERSION,
