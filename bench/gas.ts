@@ -1,0 +1,151 @@
+/**
+ * Gas costs of ContributionLedger on a real anvil: recordRound with 10, 100 and 1 000 workers and
+ * claims in ETH and an ERC-20. SSTOREs are counted from anvil's opcode trace, to show that the
+ * storage a round writes does not grow with the number of workers (only calldata and the event do).
+ *
+ *   node --import tsx bench/gas.ts        prints the table
+ *   import { run } from './gas.js'        returns it as markdown
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Contract, Wallet, ZeroAddress, ZeroHash, getBytes, parseEther, type JsonRpcProvider, type NonceManager } from 'ethers';
+import { startAnvil } from '../contracts/anvil.js';
+import { deployArtifact, deployLedger, loadArtifact } from '../contracts/deploy.js';
+import {
+  claim, connectChain, connectLedger, createRun, fundRun, recordRound, walletSigner, type Ledger,
+} from '../contracts/ledger-client.js';
+import { RewardTree, accumulate, packRound, type RewardEntry } from '../contracts/merkle.js';
+
+const TARGETS = { ethClaim: 80_000n, tokenClaim: 100_000n };
+const WORKER_COUNTS = [10, 100, 1_000];
+
+interface Ctx {
+  provider: JsonRpcProvider;
+  researcher: Ledger;
+  coordinator: Ledger;
+  coordinatorAddress: string;
+  claimers: NonceManager[];
+}
+
+/** `n` distinct synthetic worker addresses; `real` (funded signers) first. */
+function workers(n: number, amount: bigint, real: string[] = []): RewardEntry[] {
+  const synthetic = Array.from({ length: Math.max(0, n - real.length) }, (_, i) => `0x${(0xbe00000 + i).toString(16).padStart(40, '0')}`);
+  return [...real, ...synthetic].slice(0, n).map((account) => ({ account, amount }));
+}
+
+/** SSTORE opcodes a transaction executed, and the distinct slots they wrote (the key is on top of the stack). */
+async function sstores(provider: JsonRpcProvider, txHash: string): Promise<{ ops: number; slots: number }> {
+  const trace = (await provider.send('debug_traceTransaction', [txHash, { disableMemory: true, disableStorage: true }])) as {
+    structLogs: { op: string; stack?: string[] }[];
+  };
+  const ops = trace.structLogs.filter((l) => l.op === 'SSTORE');
+  return { ops: ops.length, slots: new Set(ops.map((l) => l.stack?.at(-1))).size };
+}
+
+async function newRun(ctx: Ctx, token: string, funding: bigint): Promise<bigint> {
+  const { runId } = await createRun(ctx.researcher, { coordinator: ctx.coordinatorAddress, token });
+  await fundRun(ctx.researcher, { runId, amount: funding });
+  return runId;
+}
+
+interface RoundRow { workers: number; calldataBytes: number; firstGas: bigint; laterGas: bigint; sstores: { ops: number; slots: number } }
+
+async function measureRounds(ctx: Ctx): Promise<RoundRow[]> {
+  const rows: RoundRow[] = [];
+  for (const n of WORKER_COUNTS) {
+    const runId = await newRun(ctx, ZeroAddress, parseEther('1000'));
+    const entries = workers(n, 10n ** 15n);
+    let cumulative = new Map<string, bigint>();
+    const gas: bigint[] = [];
+    const writes: { ops: number; slots: number }[] = [];
+    for (const round of [0, 1]) {
+      cumulative = accumulate(cumulative, entries);
+      const tree = RewardTree.build(cumulative);
+      const res = await recordRound(ctx.coordinator, { runId, round, entries, cumulativeRoot: tree.root, modelHash: ZeroHash.replace(/0$/, '1') });
+      gas.push(res.gasUsed);
+      writes.push(await sstores(ctx.provider, res.txHash));
+    }
+    const calldata = getBytes(ctx.coordinator.contract.interface.encodeFunctionData('recordRound', [runId, 1, ZeroHash, 0n, packRound(entries), ZeroHash]));
+    rows.push({ workers: n, calldataBytes: calldata.length, firstGas: gas[0] ?? 0n, laterGas: gas[1] ?? 0n, sstores: writes[1] ?? { ops: 0, slots: 0 } });
+  }
+  return rows;
+}
+
+interface ClaimRow { what: string; gas: bigint; target?: bigint }
+
+/** Claims from a 1 000-worker tree (a 10-hash proof): a worker's first claim, then a later one. */
+async function measureClaims(ctx: Ctx, token: string, label: string, target: bigint): Promise<ClaimRow[]> {
+  const runId = await newRun(ctx, token, parseEther('1000'));
+  const claimers = await Promise.all(ctx.claimers.map((s) => s.getAddress()));
+  const entries = workers(1_000, 10n ** 15n, claimers);
+  const relayed = new Wallet(`0x${'42'.repeat(32)}`).address; // never held ETH or tokens
+  entries.push({ account: relayed, amount: 10n ** 15n });
+  const rows: ClaimRow[] = [];
+  let cumulative = new Map<string, bigint>();
+  for (const round of [0, 1]) {
+    cumulative = accumulate(cumulative, entries);
+    const tree = RewardTree.build(cumulative);
+    await recordRound(ctx.coordinator, { runId, round, entries, cumulativeRoot: tree.root });
+    const [first, second] = ctx.claimers;
+    if (!first || !second) throw new Error('need two claimers');
+    // Claimer 0 claims after each round (first, then later claim); claimer 1 only once, at the end.
+    const self = await claim(connectLedger(ctx.researcher.address, first), { runId, ...tree.proof(claimers[0] ?? '') });
+    rows.push({ what: `${label} claim, ${round === 0 ? 'first' : 'later'} (self-submitted)`, gas: self.gasUsed, target });
+    if (round === 1) {
+      const relay = await claim(connectLedger(ctx.researcher.address, second), { runId, ...tree.proof(relayed) });
+      rows.push({ what: `${label} claim, relayed to an address that never held ${label === 'ETH' ? 'ETH' : 'the token'}`, gas: relay.gasUsed });
+    }
+  }
+  return rows;
+}
+
+/** Runs the benchmark on a fresh anvil and returns a markdown report. */
+export async function run(): Promise<string> {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build-contracts.mjs', import.meta.url)), '--quiet']);
+  const chain = await startAnvil({ extraArgs: ['--steps-tracing'] }); // for debug_traceTransaction's opcode list
+  const provider = await connectChain(chain.rpcUrl, { chainId: chain.chainId });
+  try {
+    const [r, c, ...rest] = chain.privateKeys.map((k) => walletSigner(k, provider));
+    if (!r || !c) throw new Error('anvil gave too few accounts');
+    const { ledger, deployment } = await deployLedger(r);
+    const token = await deployArtifact('TestToken', r);
+    await (await new Contract(token.address, loadArtifact('TestToken').abi, r).getFunction('mint')(await r.getAddress(), parseEther('1000000'))).wait();
+    const ctx: Ctx = {
+      provider, researcher: ledger, coordinator: connectLedger(ledger.address, c), coordinatorAddress: await c.getAddress(), claimers: rest.slice(0, 2),
+    };
+    const rounds = await measureRounds(ctx);
+    const claims = [
+      ...(await measureClaims(ctx, ZeroAddress, 'ETH', TARGETS.ethClaim)),
+      ...(await measureClaims(ctx, token.address, 'ERC-20', TARGETS.tokenClaim)),
+    ];
+    const info = (await provider.send('anvil_nodeInfo', [])) as { hardFork?: string };
+    const fmt = (g: bigint): string => Number(g).toLocaleString('en-US');
+    const lines = [
+      `### Contract gas (anvil ${info.hardFork ?? 'default'} hardfork, contracts built for cancun, optimizer 10 000 runs)`,
+      '',
+      `Deployment: ${fmt(deployment.gasUsed)} gas.`,
+      '',
+      '| recordRound | calldata | gas, first round | gas, later round | gas per worker (later) | SSTOREs (slots) |',
+      '|---|---|---|---|---|---|',
+      ...rounds.map((x) => `| ${x.workers.toLocaleString('en-US')} workers | ${x.calldataBytes.toLocaleString('en-US')} B | ${fmt(x.firstGas)} | ${fmt(x.laterGas)} | ${fmt(x.laterGas / BigInt(x.workers))} | ${x.sstores.ops} (${x.sstores.slots}) |`),
+      '',
+      '| claim (proof from a 1 000-worker tree) | gas | target |',
+      '|---|---|---|',
+      ...claims.map((x) => `| ${x.what} | ${fmt(x.gas)} | ${x.target === undefined ? '–' : `≤ ${fmt(x.target)} ${x.gas <= x.target ? '✅' : '❌'}`} |`),
+      '',
+      'SSTOREs are counted from the opcode trace: the same for every list size, so storage per round is',
+      'constant and the growth is calldata and the event log that lets anyone rebuild the roots.',
+      'A first round costs more than a later one because its slots go from zero to non-zero; at 1 000',
+      'workers both pay the calldata floor of EIP-7623 (Prague), which then outweighs execution.',
+      'A relayed claim to an address that never held funds pays for creating that account or balance.',
+    ];
+    return lines.join('\n');
+  } finally {
+    provider.destroy();
+    await chain.stop();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  console.log(await run());
+}

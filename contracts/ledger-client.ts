@@ -1,0 +1,207 @@
+/**
+ * Typed operations on a deployed ContributionLedger, over ethers v6: plain functions
+ * `(ledger, params)`, runtime-neutral (the browser worker claims with it too). Deploying, which
+ * reads the build artifact from disk, is in deploy.ts; reading events back is in ledger-events.ts.
+ * Failures are CohortErrors: E_LEDGER_REVERTED (with the custom error name in `details.error`,
+ * see revertName), E_CHAIN_UNAVAILABLE, E_LEDGER_ROUND_CONFLICT.
+ *
+ * @example
+ *   const signer = walletSigner(privateKey, await connectChain(rpcUrl));
+ *   const ledger = connectLedger(address, signer, { fromBlock: deployBlock });
+ *   const { runId } = await createRun(ledger, { coordinator, token: ZeroAddress });
+ *   await fundRun(ledger, { runId, amount: parseEther('1') });
+ */
+import {
+  Contract, JsonRpcProvider, Network, NonceManager, Wallet, ZeroAddress, ZeroHash,
+  type ContractRunner, type Provider,
+} from 'ethers';
+import { CohortError } from '../core/protocol/errors.js';
+import { LEDGER_ABI, ERC20_ABI } from './ledger-abi.js';
+import { roundRecords } from './ledger-events.js';
+import { call, findEvent, revertName, send, signerOf, txResult, type Ledger, type TxResult } from './ledger-tx.js';
+import { packRound, sumRound, type RewardEntry, type RewardProof } from './merkle.js';
+
+export { revertName, type Ledger, type OnChain, type TxResult } from './ledger-tx.js';
+
+export interface RunStatus {
+  readonly runId: bigint;
+  readonly researcher: string;
+  readonly coordinator: string;
+  /** ZeroAddress for ETH. */
+  readonly token: string;
+  readonly ended: boolean;
+  /** Lowest round number that can still be recorded. */
+  readonly nextRound: number;
+  readonly roundsRecorded: number;
+  /** Latest cumulative root; ZeroHash before the first round. */
+  readonly root: string;
+  readonly funded: bigint;
+  readonly allocated: bigint;
+  readonly claimed: bigint;
+  readonly withdrawn: bigint;
+  /** funded − allocated − withdrawn: what the researcher can withdraw once the run has ended. */
+  readonly unallocated: bigint;
+  /** allocated − claimed: owed to workers who have not claimed yet. */
+  readonly unclaimed: bigint;
+}
+
+/**
+ * A provider that never probes the network again (a chain outage then fails calls fast instead of
+ * retrying forever in the background). Asks eth_chainId once unless `chainId` is given.
+ */
+export async function connectChain(rpcUrl: string, options: { chainId?: number; pollingIntervalMs?: number } = {}): Promise<JsonRpcProvider> {
+  let chainId = options.chainId;
+  if (chainId === undefined) {
+    const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+    try {
+      chainId = Number(BigInt(await probe.send('eth_chainId', [])));
+    } catch (err) {
+      throw new CohortError('E_CHAIN_UNAVAILABLE', `cannot reach ${rpcUrl}`, { cause: err });
+    } finally {
+      probe.destroy();
+    }
+  }
+  // A local chain mines on every transaction: poll often so that waits are short.
+  const local = chainId === 31337 || chainId === 1337;
+  const pollingInterval = options.pollingIntervalMs ?? (local ? 50 : 2_000);
+  // cacheTimeout -1: ethers otherwise answers an identical request made within 250 ms from cache,
+  // so a balance read or a gas estimate right after a transaction would see the state before it.
+  return new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, pollingInterval, cacheTimeout: -1 });
+}
+
+/** A wallet wrapped in a NonceManager, so back-to-back transactions get consecutive nonces. */
+export function walletSigner(privateKey: string, provider: Provider): NonceManager {
+  return new NonceManager(new Wallet(privateKey, provider));
+}
+
+export function connectLedger(
+  address: string,
+  runner: ContractRunner,
+  options: { fromBlock?: number; receiptTimeoutMs?: number } = {},
+): Ledger {
+  return {
+    address,
+    contract: new Contract(address, LEDGER_ABI, runner),
+    runner,
+    fromBlock: options.fromBlock ?? 0,
+    receiptTimeoutMs: options.receiptTimeoutMs ?? 120_000,
+  };
+}
+
+/** Creates a run owned by the signer; `token` ZeroAddress (default) pays in ETH. */
+export async function createRun(
+  ledger: Ledger,
+  params: { coordinator: string; token?: string; configHash?: string },
+): Promise<TxResult & { runId: bigint }> {
+  const receipt = await send(ledger, 'createRun', [params.coordinator, params.token ?? ZeroAddress, params.configHash ?? ZeroHash]);
+  const event = findEvent(ledger, receipt, 'RunCreated');
+  return { ...txResult(receipt), runId: event.args[0] as bigint };
+}
+
+/**
+ * Funds a run: ETH as value, or an ERC-20 pulled from the signer (approving the ledger first if the
+ * allowance is short). Returns the amount credited (less than `amount` for fee-on-transfer tokens).
+ */
+export async function fundRun(ledger: Ledger, params: { runId: bigint; amount: bigint }): Promise<TxResult & { credited: bigint }> {
+  const { token } = await runStatus(ledger, params.runId);
+  let value = 0n;
+  if (token === ZeroAddress) {
+    value = params.amount;
+  } else {
+    const erc20 = new Contract(token, ERC20_ABI, ledger.runner);
+    const owner = await signerOf(ledger).getAddress();
+    const allowance = (await erc20.getFunction('allowance')(owner, ledger.address)) as bigint;
+    if (allowance < params.amount) await send({ ...ledger, contract: erc20 }, 'approve', [ledger.address, params.amount]);
+  }
+  const receipt = await send(ledger, 'fund', [params.runId, params.amount], { value });
+  const event = findEvent(ledger, receipt, 'RunFunded');
+  return { ...txResult(receipt), credited: event.args[2] as bigint };
+}
+
+export type RecordOutcome = TxResult & { status: 'recorded' | 'already-recorded'; packedBytes: number };
+
+/**
+ * Records a round: `entries` are this round's (worker, amount); `cumulativeRoot` is the root of the
+ * tree over everyone's totals including this round. Idempotent: if this exact round is already on
+ * chain with the same root (a retry after a crash or an outage), resolves 'already-recorded' with
+ * the original transaction. A different root for the same round is E_LEDGER_ROUND_CONFLICT.
+ */
+export async function recordRound(
+  ledger: Ledger,
+  params: { runId: bigint; round: number; modelHash?: string; entries: readonly RewardEntry[]; cumulativeRoot: string },
+): Promise<RecordOutcome> {
+  const packed = packRound(params.entries);
+  const args = [params.runId, params.round, params.modelHash ?? ZeroHash, sumRound(params.entries), packed, params.cumulativeRoot];
+  try {
+    const receipt = await send(ledger, 'recordRound', args);
+    return { ...txResult(receipt), status: 'recorded', packedBytes: (packed.length - 2) / 2 };
+  } catch (err) {
+    // RoundAlreadyRecorded from the estimate, or a bare on-chain revert: our own earlier transaction
+    // (still pending when a receipt wait timed out) may have won. The event decides.
+    if (!(err instanceof CohortError) || err.code !== 'E_LEDGER_REVERTED') throw err;
+    const name = revertName(err);
+    if (name !== 'RoundAlreadyRecorded' && name !== undefined) throw err;
+    const existing = (await roundRecords(ledger, params.runId, { round: params.round }))[0];
+    if (name === undefined && existing === undefined) throw err;
+    if (existing === undefined || existing.cumulativeRoot !== params.cumulativeRoot) {
+      throw new CohortError(
+        'E_LEDGER_ROUND_CONFLICT',
+        existing === undefined
+          ? `round ${params.round} of run ${params.runId} can no longer be recorded: a later round already is`
+          : `round ${params.round} of run ${params.runId} is already recorded with root ${existing.cumulativeRoot}`,
+        { details: { existing }, cause: err },
+      );
+    }
+    const receipt = await ledger.contract.runner?.provider?.getTransactionReceipt(existing.txHash);
+    const { txHash, blockNumber } = existing;
+    return { txHash, blockNumber, gasUsed: receipt?.gasUsed ?? 0n, status: 'already-recorded', packedBytes: (packed.length - 2) / 2 };
+  }
+}
+
+/** Claims for `proof.account` (the funds go only there, whoever signs). Returns the amount paid. */
+export async function claim(ledger: Ledger, params: { runId: bigint } & RewardProof): Promise<TxResult & { amount: bigint }> {
+  const receipt = await send(ledger, 'claim', [params.runId, params.account, params.cumulativeAmount, [...params.proof]]);
+  const event = findEvent(ledger, receipt, 'Claimed');
+  return { ...txResult(receipt), amount: event.args[2] as bigint };
+}
+
+/** Ends a run (researcher or coordinator): no more funding or rounds; claims stay open. */
+export async function endRun(ledger: Ledger, params: { runId: bigint }): Promise<TxResult> {
+  return txResult(await send(ledger, 'endRun', [params.runId]));
+}
+
+/** Sends the researcher (the signer) the never-allocated funds of an ended run. */
+export async function withdraw(ledger: Ledger, params: { runId: bigint }): Promise<TxResult & { amount: bigint }> {
+  const receipt = await send(ledger, 'withdraw', [params.runId]);
+  const event = findEvent(ledger, receipt, 'Withdrawn');
+  return { ...txResult(receipt), amount: event.args[2] as bigint };
+}
+
+export async function runStatus(ledger: Ledger, runId: bigint): Promise<RunStatus> {
+  const r = (await call(ledger, 'getRun', [runId])) as unknown as {
+    researcher: string; coordinator: string; token: string; ended: boolean; nextRound: bigint; roundsRecorded: bigint;
+    root: string; funded: bigint; allocated: bigint; claimed: bigint; withdrawn: bigint;
+  };
+  return {
+    runId, researcher: r.researcher, coordinator: r.coordinator, token: r.token, ended: r.ended,
+    nextRound: Number(r.nextRound), roundsRecorded: Number(r.roundsRecorded), root: r.root,
+    funded: r.funded, allocated: r.allocated, claimed: r.claimed, withdrawn: r.withdrawn,
+    unallocated: r.funded - r.allocated - r.withdrawn, unclaimed: r.allocated - r.claimed,
+  };
+}
+
+export async function runCount(ledger: Ledger): Promise<bigint> {
+  return (await call(ledger, 'runCount', [])) as bigint;
+}
+
+/** Cumulative amount already paid to `account` in `runId`. */
+export async function paidOf(ledger: Ledger, runId: bigint, account: string): Promise<bigint> {
+  return (await call(ledger, 'paidOf', [runId, account])) as bigint;
+}
+
+/** Reward balance of `account`: ETH when `token` is ZeroAddress, else the ERC-20's balanceOf. */
+export async function rewardBalance(provider: Provider, token: string, account: string): Promise<bigint> {
+  if (token === ZeroAddress) return provider.getBalance(account);
+  return (await new Contract(token, ERC20_ABI, provider).getFunction('balanceOf')(account)) as bigint;
+}
+
