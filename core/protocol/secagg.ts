@@ -65,9 +65,10 @@ const workerId = z.string().min(1).max(128);
 const runId = z.string().min(1).max(128);
 const round = z.number().int().min(0).max(1_000_000);
 const signature = z.string().min(1).max(SECAGG_LIMITS.maxSignatureChars);
+// z.custom keeps the plain `Uint8Array` type (z.instanceof would narrow it to Uint8Array<ArrayBuffer>).
 const bytes = (min: number, max: number) =>
   z
-    .instanceof(Uint8Array, { message: 'a byte string (msgpack bin)' })
+    .custom<Uint8Array>((v) => v instanceof Uint8Array, 'a byte string (msgpack bin)')
     .refine((b) => b.byteLength >= min && b.byteLength <= max, `between ${min} and ${max} bytes`);
 const digest = bytes(32, 32);
 const publicKey = bytes(32, SECAGG_LIMITS.maxPublicKeyBytes);
@@ -180,7 +181,7 @@ export const shareKeysReplySchema = z.object({
 export const maskedInputReplySchema = z.object({
   ...replyBase,
   stage: z.literal(SECAGG_STAGE.maskedInput),
-  masked: z.instanceof(Uint32Array, { message: 'a Uint32Array (msgpack typed array)' }),
+  masked: z.custom<Uint32Array>((v) => v instanceof Uint32Array, 'a Uint32Array (msgpack typed array)'),
 });
 
 /** Round 3: the worker's identity signature over the survivor set it was told. */

@@ -1,0 +1,80 @@
+/**
+ * The exact bytes that SecAgg+ signs, hashes, authenticates or feeds to HKDF. Worker and
+ * coordinator both build them here, so they cannot drift apart.
+ *
+ * Every encoding starts with a domain string and length-prefixes each field, so no two different
+ * field lists give the same bytes and nothing signed for one purpose verifies for another. All of
+ * them bind runId and round: a message or key from another round never fits this one.
+ */
+import type { KeyAgreement } from '../protocol/secagg.js';
+import { sha256 } from './crypto.js';
+
+type Field = string | number | Uint8Array;
+const utf8 = new TextEncoder();
+
+/** Domain ‖ (u32 length ‖ bytes) for each field; numbers are encoded as decimal strings. */
+export function encodeFields(domain: string, ...fields: Field[]): Uint8Array {
+  const parts = [domain, ...fields].map((f) => (f instanceof Uint8Array ? f : utf8.encode(String(f))));
+  const total = parts.reduce((n, p) => n + 4 + p.byteLength, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let off = 0;
+  for (const p of parts) {
+    view.setUint32(off, p.byteLength);
+    out.set(p, off + 4);
+    off += 4 + p.byteLength;
+  }
+  return out;
+}
+
+/** Signs bytes with the worker's identity key (the lead plugs in EIP-191 `wallet.signMessage`). */
+export type SecAggSign = (bytes: Uint8Array) => Promise<string>;
+/** True if `signature` over `bytes` was made by identity `id` (e.g. ethers `verifyMessage(bytes, sig) === id`). */
+export type SecAggVerify = (bytes: Uint8Array, signature: string, id: string) => boolean;
+
+export interface RoundContext {
+  runId: string;
+  round: number;
+}
+
+/** What a worker signs in advertise-keys (Bonawitz et al. round 0, active setting). */
+export function advertisementBytes(
+  ctx: RoundContext,
+  ad: { id: string; keyAgreement: KeyAgreement; cPk: Uint8Array; sPk: Uint8Array; bCommit: Uint8Array },
+): Uint8Array {
+  return encodeFields('cohort/secagg/advertise/v1', ctx.runId, ctx.round, ad.id, ad.keyAgreement, ad.cPk, ad.sPk, ad.bCommit);
+}
+
+/** SHA-256 commitment to the self-mask seed b, so a reconstructed b can be recognised. */
+export function selfMaskCommitment(ctx: RoundContext, id: string, b: Uint8Array): Promise<Uint8Array> {
+  return sha256(encodeFields('cohort/secagg/b-commit/v1', ctx.runId, ctx.round, id, b));
+}
+
+export type ShareKind = 'b' | 's';
+
+/** Hash of one share, published by its dealer, so the coordinator can tell which holder revealed a bad one. */
+export function shareHash(ctx: RoundContext, kind: ShareKind, dealer: string, holder: string, share: Uint8Array): Promise<Uint8Array> {
+  return sha256(encodeFields('cohort/secagg/share/v1', ctx.runId, ctx.round, kind, dealer, holder, share));
+}
+
+/** AES-GCM associated data of a share ciphertext: binds sender, receiver, run and round. */
+export function shareAad(ctx: RoundContext, from: string, to: string): Uint8Array {
+  return encodeFields('cohort/secagg/share-aad/v1', ctx.runId, ctx.round, from, to);
+}
+
+export type PairPurpose = 'share-encryption' | 'mask';
+
+/**
+ * HKDF info for a pair's key: symmetric in (a, b), so both ends derive the same key from the
+ * same Diffie–Hellman secret.
+ */
+export function pairInfo(ctx: RoundContext, purpose: PairPurpose, a: string, b: string): Uint8Array {
+  const [lo, hi] = a < b ? [a, b] : [b, a];
+  return encodeFields('cohort/secagg/pair/v1', purpose, ctx.runId, ctx.round, lo, hi);
+}
+
+/** What every survivor signs in the consistency check: a digest of the sorted survivor set. */
+export async function survivorSetBytes(ctx: RoundContext, survivors: readonly string[]): Promise<Uint8Array> {
+  const digest = await sha256(encodeFields('cohort/secagg/survivors/v1', ...survivors));
+  return encodeFields('cohort/secagg/consistency/v1', ctx.runId, ctx.round, survivors.length, digest);
+}
