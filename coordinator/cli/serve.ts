@@ -44,6 +44,9 @@ export async function runServe(options: ServeOptions): Promise<number> {
   });
   print(`coordinator: ${coordinator.httpUrl}   workers connect to: ${coordinator.wsUrl}`);
   print(`health: ${coordinator.httpUrl}/healthz   run store: ${options.storePath}`);
+  if (coordinator.resumedAfterRound > 0) {
+    print(`run ${coordinator.engine.runId}: resuming after round ${coordinator.resumedAfterRound} from the run store`);
+  }
 
   const workers = new LocalWorkers((i, line) => process.stderr.write(`[worker ${i}] ${line}\n`));
   if (options.localWorkers > 0) {

@@ -150,7 +150,11 @@ export class WsGateway {
       const e = error instanceof CohortError ? error : new CohortError('E_INTERNAL', error instanceof Error ? error.message : String(error));
       this.count(e.code);
       this.options.log(e.code === 'E_INTERNAL' ? 'warn' : 'info', `${connection.address || 'unauthenticated peer'}: ${e.code} ${e.message}`);
-      if (FATAL.has(e.code) || e.code === 'E_INTERNAL') connection.close(e.code, e.message);
+      if (FATAL.has(e.code) || e.code === 'E_INTERNAL') {
+        // Leave the pool now, not when the close handshake ends, so no round selects it meanwhile.
+        if (connection.authenticated) this.options.engine()?.removeWorker(connection, e.code);
+        connection.close(e.code, e.message);
+      }
       else connection.send({ type: 'error', code: e.code, message: e.message.slice(0, 4000) });
     }
   }
