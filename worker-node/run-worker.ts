@@ -7,6 +7,8 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import WebSocket from 'ws';
 import type { LocalDataset } from '../core/data/dataset.js';
 import { buildModel } from '../core/models/builtin.js';
+import { modelNumClasses } from '../core/models/layers-json.js';
+import { checkDataFitsModel } from '../core/train/batch-ops.js';
 import type { WorkerKind } from '../core/protocol/messages.js';
 import { trainLocally } from '../core/train/local-train.js';
 import { getFlatWeights, setFlatWeights } from '../core/train/weights.js';
@@ -43,13 +45,15 @@ export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
     socketFactory: (url) => new WebSocket(url, { maxPayload: 256 * 1024 * 1024 }) as unknown as SocketLike,
     hooks: {
       async prepare(run) {
-        const local = options.dataDir
-          ? await loadDirectoryDataset(options.dataDir)
-          : mnistShard(options.shard?.index ?? 0, options.shard?.count ?? 1, run.partition);
-        data = local;
         const backend = await selectBackend({ requested: options.backend, model: run.model, log: options.log });
         model?.dispose();
         model = buildModel(run.model);
+        // A worker's own data must fit the run's model: same input shape, labels within its classes.
+        const local = options.dataDir
+          ? await loadDirectoryDataset(options.dataDir, { numClasses: modelNumClasses(model) })
+          : mnistShard(options.shard?.index ?? 0, options.shard?.count ?? 1, run.partition);
+        checkDataFitsModel(model, local);
+        data = local;
         return {
           backend: { backend: backend.backend, reason: backend.reason, adapter: backend.adapter, stepsPerSecond: backend.stepsPerSecond },
           examples: local.size,

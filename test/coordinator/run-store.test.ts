@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CohortError } from '../../core/protocol/errors.js';
+import type { CohortError } from '../../core/protocol/errors.js';
 import { RunStore } from '../../coordinator/store/run-store.js';
 
 const round = (n: number) => ({
