@@ -8,6 +8,7 @@
  * A round with fewer than minClients survivors fails: the model stays unchanged and the round is
  * retried, up to maxRoundRetries times, then the run stops with the reason.
  */
+import type Database from 'better-sqlite3';
 import { CohortError } from '../../core/protocol/errors.js';
 import type { TrainConfig, UpdateMessage, WelcomeMessage } from '../../core/protocol/messages.js';
 import type { Strategy } from '../strategy/strategy.js';
@@ -42,7 +43,18 @@ export interface RunSummary {
   secureAggregation: boolean;
 }
 
+/** What a completed round hands to observers that must commit with it (the ledger outbox). */
+export interface RoundCommit {
+  runId: string;
+  round: number;
+  /** Declared work per surviving worker: examples × local epochs. */
+  contributions: ReadonlyArray<{ address: string; examples: number; amount: number }>;
+  weights: Float32Array;
+}
+
 export interface RunEngineOptions {
+  /** Called inside the store transaction that completes a round; a throw rolls the round back. */
+  onRoundCommit?: ((commit: RoundCommit, db: Database.Database) => void) | undefined;
   runId: string;
   config: RunConfig;
   store: RunStore;
@@ -303,6 +315,7 @@ export class RunEngine {
     const examples = outcome.survivors.reduce((n, s) => n + s.examples, 0);
     const trainLoss = outcome.survivors.reduce((n, s) => n + s.trainLoss * s.examples, 0) / Math.max(1, examples);
     const durationMs = Date.now() - started;
+    const contributions = outcome.survivors.map((s) => ({ address: s.address, examples: s.examples, amount: s.examples * this.config.localEpochs }));
     this.options.store.completeRound(
       {
         runId: this.runId,
@@ -316,8 +329,9 @@ export class RunEngine {
         trainLoss,
         secure: false,
       },
-      outcome.survivors.map((s) => ({ address: s.address, examples: s.examples, amount: s.examples * this.config.localEpochs })),
+      contributions,
       next,
+      (db) => this.options.onRoundCommit?.({ runId: this.runId, round, contributions, weights: next }, db),
     );
     this.global = next;
     this.round = round;

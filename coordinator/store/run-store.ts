@@ -64,6 +64,11 @@ export class RunStore {
     }
   }
 
+  /** The underlying connection, for modules that keep their own tables in the run store (the ledger outbox). */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -112,7 +117,13 @@ export class RunStore {
    * Record a completed round with its contributions and checkpoint, atomically. Throws E_STORE if
    * the round was already recorded: no round is ever done twice.
    */
-  completeRound(round: CompletedRound, contributions: readonly Contribution[], weights: Float32Array): void {
+  completeRound(
+    round: CompletedRound,
+    contributions: readonly Contribution[],
+    weights: Float32Array,
+    /** Runs inside the same transaction (the ledger outbox row goes in here). */
+    alsoInTransaction?: (db: Database.Database) => void,
+  ): void {
     const insertRound = this.db.prepare(
       `INSERT INTO rounds (run_id, round, completed_at, duration_ms, participants, examples, accuracy, loss, train_loss, secure)
        VALUES (@runId, @round, @completedAt, @durationMs, @participants, @examples, @accuracy, @loss, @trainLoss, @secure)`,
@@ -129,6 +140,7 @@ export class RunStore {
       for (const c of contributions) insertContribution.run(round.runId, round.round, c.address, c.examples, c.amount);
       insertCheckpoint.run(round.runId, round.round, Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength), round.completedAt);
       pruneCheckpoints.run(round.runId, round.runId, this.keepCheckpoints);
+      alsoInTransaction?.(this.db);
     });
     try {
       write();

@@ -1,0 +1,118 @@
+/**
+ * Server-sent events for the dashboard. Each page gets one `snapshot`, then one `delta` per flush
+ * interval at most, holding every row that changed (see LiveRunState). One JSON text is written
+ * to every page, so the cost of a flush does not grow with the number of pages.
+ *
+ * Limits (defaults in DEFAULT_STREAM_LIMITS): how many pages may follow at once, and how far a
+ * page may fall behind; a page past that is disconnected, and its EventSource reconnects and
+ * starts again from a fresh snapshot.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RunDelta, RunSnapshot } from './api-types.js';
+import type { LiveRunState } from './live-state.js';
+
+export interface StreamLimits {
+  /** Pages following at once; more get 503. */
+  maxClients: number;
+  /** How often changes are sent, at most. */
+  flushMs: number;
+  /** A comment line keeps proxies from closing an idle stream. */
+  heartbeatMs: number;
+  /** How often the ledger and DP providers are re-read. */
+  providerPollMs: number;
+  /** Bytes a page may leave unread before it is disconnected. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxClients: 64,
+  flushMs: 250,
+  heartbeatMs: 15_000,
+  providerPollMs: 2_000,
+  maxBufferedBytes: 8 * 1024 * 1024,
+};
+
+interface Client {
+  response: ServerResponse;
+  runId: string;
+}
+
+export class EventStreamHub {
+  private readonly clients = new Set<Client>();
+  private readonly flushTimer: ReturnType<typeof setInterval>;
+  private readonly heartbeatTimer: ReturnType<typeof setInterval>;
+  private lastProviderPoll = 0;
+
+  constructor(
+    private readonly live: LiveRunState | undefined,
+    private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS,
+  ) {
+    this.flushTimer = setInterval(() => this.flush(), limits.flushMs);
+    this.heartbeatTimer = setInterval(() => this.broadcast(undefined, ': ping\n\n'), limits.heartbeatMs);
+    // The dashboard never keeps a coordinator alive on its own.
+    this.flushTimer.unref();
+    this.heartbeatTimer.unref();
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Starts a stream for `runId` with `snapshot`; false (nothing written) when at the limit. */
+  open(request: IncomingMessage, response: ServerResponse, runId: string, snapshot: RunSnapshot): boolean {
+    if (this.clients.size >= this.limits.maxClients) return false;
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      // Reverse proxies (nginx) would otherwise hold events back.
+      'x-accel-buffering': 'no',
+    });
+    const client: Client = { response, runId };
+    this.clients.add(client);
+    const drop = (): void => {
+      this.clients.delete(client);
+    };
+    request.once('close', drop);
+    response.once('close', drop);
+    this.write(client, `retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
+    return true;
+  }
+
+  /** Sends pending changes of the live run now (also runs every `flushMs`). */
+  flush(): void {
+    if (!this.live) return;
+    const now = Date.now();
+    const pollProviders = now - this.lastProviderPoll >= this.limits.providerPollMs;
+    if (pollProviders) this.lastProviderPoll = now;
+    this.live.refresh(pollProviders);
+    const delta: RunDelta | undefined = this.live.takeDelta();
+    if (delta) this.broadcast(this.live.runId, `event: delta\ndata: ${JSON.stringify(delta)}\n\n`);
+  }
+
+  close(): void {
+    clearInterval(this.flushTimer);
+    clearInterval(this.heartbeatTimer);
+    for (const client of this.clients) client.response.end();
+    this.clients.clear();
+  }
+
+  private broadcast(runId: string | undefined, text: string): void {
+    for (const client of this.clients) if (runId === undefined || client.runId === runId) this.write(client, text);
+  }
+
+  private write(client: Client, text: string): void {
+    const { response } = client;
+    if (response.writableEnded || response.destroyed) {
+      this.clients.delete(client);
+      return;
+    }
+    if (response.writableLength > this.limits.maxBufferedBytes) {
+      // A page this far behind reconnects and starts from a fresh snapshot instead.
+      this.clients.delete(client);
+      response.destroy();
+      return;
+    }
+    response.write(text);
+  }
+}

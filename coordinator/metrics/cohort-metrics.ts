@@ -1,0 +1,206 @@
+/**
+ * Prometheus metrics of one coordinator, on its own prom-client Registry (never the global one:
+ * a test process may run several coordinators, and each must count only its own rounds).
+ *
+ * Most metrics are driven by engine events (`attach`). Those that another part owns are read
+ * when scraped, through callbacks: the gateway's byte and error counters, and the ledger's outbox
+ * length (0 until a ledger provides it).
+ *
+ * @example
+ * const metrics = new CohortMetrics({ gateway: () => gateway, ledgerOutboxPending: () => ledger.pending() });
+ * metrics.attach(engine);
+ * registerMetricsRoute(routes, { metrics });
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EngineEvent } from '../engine/events.js';
+import type { RunEngine } from '../engine/run-engine.js';
+import type { GatewayCounters } from '../server/ws-gateway.js';
+
+export interface MetricsGatewayView {
+  readonly counters: GatewayCounters;
+  connectedCount(): number;
+}
+
+export interface CohortMetricsOptions {
+  /** Read lazily at scrape time: the gateway is usually created after the metrics. */
+  gateway?: (() => MetricsGatewayView | undefined) | undefined;
+  /** Rounds written to the ledger outbox but not yet confirmed on-chain. */
+  ledgerOutboxPending?: (() => number) | undefined;
+  /** Node's process metrics (CPU, memory, event loop lag, GC); default true. */
+  processMetrics?: boolean | undefined;
+  now?: () => number;
+}
+
+/** Seconds: from a fast in-memory stage to a long GPU round. */
+const STAGE_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+export class CohortMetrics {
+  readonly registry = new Registry();
+  private readonly now: () => number;
+  private readonly ready = new Map<string, { kind: string; backend: string }>();
+  private stage: { name: string; since: number } | undefined;
+
+  private readonly roundsCompleted: Counter;
+  private readonly roundsFailed: Counter;
+  private readonly dropouts: Counter;
+  private readonly stageDuration: Histogram<'stage'>;
+  private readonly roundDuration: Histogram;
+  private readonly lastRound: Gauge;
+  private readonly accuracy: Gauge;
+  private readonly loss: Gauge;
+  private readonly paused: Gauge;
+
+  constructor(options: CohortMetricsOptions = {}) {
+    this.now = options.now ?? Date.now;
+    const registers = [this.registry];
+    const gateway = options.gateway ?? (() => undefined);
+    const ready = this.ready;
+
+    this.roundsCompleted = new Counter({ name: 'cohort_rounds_completed_total', help: 'Rounds completed (aggregated, evaluated and stored).', registers });
+    this.roundsFailed = new Counter({ name: 'cohort_rounds_failed_total', help: 'Round attempts that failed (too few survivors); retried ones included.', registers });
+    this.dropouts = new Counter({ name: 'cohort_worker_dropouts_total', help: 'Selected workers that did not return an update in their round.', registers });
+    this.stageDuration = new Histogram({
+      name: 'cohort_stage_duration_seconds',
+      help: 'Time spent in each stage of a round (waiting = for enough workers; training = until every selected worker answered or the deadline).',
+      labelNames: ['stage'],
+      buckets: STAGE_BUCKETS,
+      registers,
+    });
+    this.roundDuration = new Histogram({ name: 'cohort_round_duration_seconds', help: 'Duration of completed rounds, start to stored.', buckets: STAGE_BUCKETS, registers });
+    this.lastRound = new Gauge({ name: 'cohort_round', help: 'Last completed round of the run.', registers });
+    this.accuracy = new Gauge({ name: 'cohort_model_accuracy', help: 'Test accuracy of the global model after the last completed round.', registers });
+    this.loss = new Gauge({ name: 'cohort_model_loss', help: 'Test loss of the global model after the last completed round.', registers });
+    this.paused = new Gauge({ name: 'cohort_run_paused', help: '1 while the run is paused.', registers });
+
+    new Gauge({
+      name: 'cohort_workers_connected',
+      help: 'Workers ready to train, by kind (node, browser) and tfjs backend.',
+      labelNames: ['kind', 'backend'],
+      registers,
+      collect() {
+        this.reset();
+        for (const w of ready.values()) this.inc({ kind: w.kind, backend: w.backend });
+      },
+    });
+    new Gauge({
+      name: 'cohort_worker_sessions',
+      help: 'Signed-in WebSocket sessions, ready or not.',
+      registers,
+      collect() {
+        this.set(gateway()?.connectedCount() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'cohort_ledger_outbox_pending',
+      help: 'Round records waiting in the ledger outbox to be confirmed on-chain.',
+      registers,
+      collect() {
+        this.set(options.ledgerOutboxPending?.() ?? 0);
+      },
+    });
+    // The gateway keeps running totals; these counters follow them at scrape time.
+    const follow = (name: string, help: string, read: (c: GatewayCounters) => number): void => {
+      let seen = 0;
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const counters = gateway()?.counters;
+          const value = counters ? read(counters) : seen;
+          if (value > seen) this.inc(value - seen);
+          seen = Math.max(seen, value);
+        },
+      });
+    };
+    follow('cohort_bytes_received_total', 'WebSocket payload bytes received from workers.', (c) => c.bytesIn);
+    follow('cohort_bytes_sent_total', 'WebSocket payload bytes sent to workers.', (c) => c.bytesOut);
+    const errorsSeen = new Map<string, number>();
+    new Counter({
+      name: 'cohort_protocol_errors_total',
+      help: 'Protocol errors answered to workers, by stable error code.',
+      labelNames: ['code'],
+      registers,
+      collect() {
+        for (const [code, value = 0] of Object.entries(gateway()?.counters.errors ?? {})) {
+          const seen = errorsSeen.get(code) ?? 0;
+          if (value > seen) this.inc({ code }, value - seen);
+          errorsSeen.set(code, Math.max(seen, value));
+        }
+      },
+    });
+
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Follows `engine`'s events; returns the unsubscribe function. */
+  attach(engine: Pick<RunEngine, 'on'>): () => void {
+    return engine.on((event) => this.onEvent(event));
+  }
+
+  /** Records a stage timed elsewhere (for stages the engine does not announce as events). */
+  observeStage(stage: string, seconds: number): void {
+    this.stageDuration.observe({ stage }, seconds);
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  onEvent(event: EngineEvent): void {
+    switch (event.type) {
+      case 'waiting':
+        if (this.stage?.name !== 'waiting') this.enterStage('waiting');
+        return;
+      case 'round-started':
+        this.enterStage('training');
+        return;
+      case 'round-completed':
+        this.enterStage(undefined);
+        this.roundsCompleted.inc();
+        this.dropouts.inc(event.dropped.length);
+        this.roundDuration.observe(event.durationMs / 1000);
+        this.lastRound.set(event.round);
+        if (event.accuracy !== null) this.accuracy.set(event.accuracy);
+        if (event.loss !== null) this.loss.set(event.loss);
+        return;
+      case 'round-failed':
+        this.enterStage(undefined);
+        this.roundsFailed.inc();
+        return;
+      case 'worker-ready':
+        this.ready.set(event.address, { kind: event.kind, backend: event.backend.backend });
+        return;
+      case 'worker-left':
+        this.ready.delete(event.address);
+        return;
+      case 'run-paused':
+      case 'run-resumed':
+        this.paused.set(event.type === 'run-paused' ? 1 : 0);
+        return;
+      case 'run-ended':
+        this.enterStage(undefined);
+        this.paused.set(0);
+        return;
+      case 'run-started':
+        return;
+      default: {
+        // Stages the engine may announce later (SecAgg+): any event carrying a `stage` name.
+        const stage = (event as { stage?: unknown }).stage;
+        if (typeof stage === 'string') this.enterStage(stage);
+      }
+    }
+  }
+
+  /** Ends the current stage (observing its duration) and starts `next`, if any. */
+  private enterStage(next: string | undefined): void {
+    const now = this.now();
+    if (this.stage) this.stageDuration.observe({ stage: this.stage.name }, (now - this.stage.since) / 1000);
+    this.stage = next === undefined ? undefined : { name: next, since: now };
+  }
+}
