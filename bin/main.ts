@@ -103,7 +103,8 @@ async function serve(argv: string[]): Promise<number> {
   if ((tlsCert === undefined) !== (tlsKey === undefined)) {
     throw new CohortError('E_CLI_USAGE', '--tls-cert and --tls-key must be given together');
   }
-  const config = runConfigFromFlags(values, { minClients: Math.max(1, localWorkers) });
+  // Secure aggregation needs 3 workers per round; plain FedAvg can start with one.
+  const config = runConfigFromFlags(values, { minClients: Math.max(values['secure-agg'] === false ? 1 : 3, localWorkers) });
   const maxFrameBytes = intFlag(values, 'max-frame-bytes', undefined, 1024, 2 ** 31 - 1);
   const maxConnections = intFlag(values, 'max-connections', undefined, 1, 1_000_000);
   const maxPerSecond = intFlag(values, 'max-messages-per-second', undefined, 1, 1_000_000);

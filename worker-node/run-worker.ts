@@ -4,6 +4,7 @@
  * answers each round with its weight delta. Reconnects with backoff when the coordinator goes away.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
+import { verifyMessage } from 'ethers';
 import WebSocket from 'ws';
 import type { LocalDataset } from '../core/data/dataset.js';
 import { buildModel } from '../core/models/builtin.js';
@@ -41,7 +42,14 @@ export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
     url: options.coordinator,
     kind: options.kind ?? 'node',
     client: 'cohort-worker-node/0.1',
-    signer: { address: wallet.address, signMessage: (text) => wallet.signMessage(text) },
+    signer: { address: wallet.address, signMessage: (message) => wallet.signMessage(message) },
+    verifySignature: (bytes, signature, address) => {
+      try {
+        return verifyMessage(bytes, signature).toLowerCase() === address.toLowerCase();
+      } catch {
+        return false;
+      }
+    },
     socketFactory: (url) => new WebSocket(url, { maxPayload: 256 * 1024 * 1024 }) as unknown as SocketLike,
     hooks: {
       async prepare(run) {
@@ -95,7 +103,9 @@ function describe(event: WorkerEvent): string {
     case 'training':
       return `round ${event.round}: training`;
     case 'submitted':
-      return `round ${event.round}: sent update (${event.examples} examples, ${event.trainMs} ms)`;
+      return `round ${event.round}: trained (${event.examples} examples, ${Math.round(event.trainMs)} ms)`;
+    case 'secagg':
+      return `round ${event.round}: secure aggregation stage ${event.stage}`;
     case 'round':
       return `round ${event.summary.round} ${event.summary.status}${event.summary.accuracy === undefined ? '' : `: accuracy ${event.summary.accuracy.toFixed(4)}`}`;
     case 'disconnected':

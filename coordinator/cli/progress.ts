@@ -13,6 +13,7 @@ export function formatEvent(event: EngineEvent, totalRounds: number): string | u
     case 'waiting':
       return `round ${event.round}: waiting for workers (${event.ready}/${event.needed} ready)`;
     case 'round-started':
+    case 'stage-completed':
       return undefined;
     case 'round-completed': {
       const dropped = event.dropped.length ? `, dropped ${event.dropped.map((d) => short(d.address)).join(' ')}` : '';

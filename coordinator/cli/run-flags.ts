@@ -20,6 +20,13 @@ export const RUN_FLAGS: FlagSpec = {
   'target-accuracy': { type: 'string' },
   eval: { type: 'string' },
   'run-id': { type: 'string' },
+  'secure-agg': { type: 'boolean' },
+  'secagg-neighbours': { type: 'string' },
+  'secagg-threshold': { type: 'string' },
+  'secagg-clip': { type: 'string' },
+  'secagg-bits': { type: 'string' },
+  'secagg-weight-cap': { type: 'string' },
+  'secagg-stage-timeout': { type: 'string' },
 };
 
 /** The RUN_FLAGS rows of the help text: flag, default, meaning. */
@@ -39,7 +46,27 @@ export const RUN_FLAGS_HELP = `  --rounds N               rounds to run (default
   --seed N                 seed for selection, partitioning and shuffling (default ${RUN_DEFAULTS.seed})
   --target-accuracy X      stop once test accuracy reaches X (0..1)
   --eval mnist|none        coordinator's held-out set (default mnist)
-  --run-id ID              name of a new run (default: generated)`;
+  --run-id ID              name of a new run (default: generated)
+  --no-secure-agg          plain FedAvg: the coordinator sees each update (default: SecAgg+ on)
+  --secagg-neighbours K    SecAgg+ neighbours per worker (default 4·⌈log2 n⌉, capped at n−1)
+  --secagg-threshold T     Shamir threshold (default: smallest strict majority of K+1)
+  --secagg-clip C          clip each update coordinate to [−C, C] (default 1)
+  --secagg-bits B          fixed-point bits per coordinate (default 16)
+  --secagg-weight-cap N    examples at which a worker's weight reaches 1 (default: 60000 × epochs)
+  --secagg-stage-timeout SEC   deadline of each SecAgg+ stage (default 30)`;
+
+export function secureAggregationFromFlags(values: FlagValues): RunConfig['secureAggregation'] {
+  if (values['secure-agg'] === false) return false;
+  const stageTimeout = numberFlag(values, 'secagg-stage-timeout', undefined, 0.1, 86_400);
+  return {
+    neighbours: intFlag(values, 'secagg-neighbours', undefined, 2, 1000),
+    threshold: intFlag(values, 'secagg-threshold', undefined, 2, 1000),
+    clipRange: numberFlag(values, 'secagg-clip', undefined, 1e-9, 1e9),
+    bits: intFlag(values, 'secagg-bits', undefined, 2, 31),
+    weightCap: intFlag(values, 'secagg-weight-cap', undefined, 1, 1e12),
+    stageTimeoutMs: stageTimeout === undefined ? undefined : Math.round(stageTimeout * 1000),
+  };
+}
 
 export function runConfigFromFlags(values: FlagValues, defaults: { minClients: number; rounds?: number }): RunConfig {
   const seed = intFlag(values, 'seed', RUN_DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1);
@@ -67,5 +94,6 @@ export function runConfigFromFlags(values: FlagValues, defaults: { minClients: n
     targetAccuracy: numberFlag(values, 'target-accuracy', undefined, 0, 1),
     evaluation: enumFlag(values, 'eval', ['mnist', 'none'] as const, RUN_DEFAULTS.evaluation),
     keepCheckpoints: RUN_DEFAULTS.keepCheckpoints,
+    secureAggregation: secureAggregationFromFlags(values),
   });
 }

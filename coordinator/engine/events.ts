@@ -18,6 +18,7 @@ export type EngineEvent =
       dropped: Array<{ address: string; reason: string }>;
       backends: string[];
     }
+  | { type: 'stage-completed'; runId: string; round: number; stage: string; seconds: number }
   | { type: 'round-failed'; runId: string; round: number; attempt: number; reason: string; willRetry: boolean }
   | { type: 'worker-ready'; address: string; kind: WorkerKind; backend: BackendReport; examples: number }
   | { type: 'worker-left'; address: string; reason: string }

@@ -31,10 +31,34 @@ export const runConfigSchema = z
     /** Held-out set the coordinator evaluates on after every round ('none' skips it). */
     evaluation: z.enum(['mnist', 'none']),
     keepCheckpoints: z.number().int().min(1).max(1000),
+    /** SecAgg+ in every round (false: plain FedAvg, the coordinator sees each update). */
+    secureAggregation: z
+      .union([
+      z.literal(false),
+      z.object({
+        /** k; default 4·⌈log2 n⌉, capped at n − 1 (see core/secagg/config.ts). */
+        neighbours: z.number().int().min(2).optional(),
+        /** t; default the smallest strict majority of the k + 1 share holders. */
+        threshold: z.number().int().min(2).optional(),
+        clipRange: z.number().positive().optional(),
+        bits: z.number().int().min(2).max(31).optional(),
+        /** Examples at which a worker's weight reaches 1; default: one round's work of a full MNIST shard set. */
+        weightCap: z.number().int().positive().optional(),
+        /** Deadline of each stage other than training + masked input. */
+        stageTimeoutMs: z.number().int().min(100).optional(),
+        /** Largest number of workers a round may have: the overflow check is done for it at start. */
+        maxWorkers: z.number().int().min(3).optional(),
+      }),
+    ])
+      .default({}),
   })
   .refine((c) => c.clientsPerRound === undefined || c.clientsPerRound >= c.minClients, {
     message: 'clientsPerRound must be at least minClients',
     path: ['clientsPerRound'],
+  })
+  .refine((c) => c.secureAggregation === false || Math.max(c.minClients, c.clientsPerRound ?? 0) >= 3, {
+    message: 'secure aggregation needs at least 3 workers per round (raise minClients, or turn secure aggregation off)',
+    path: ['minClients'],
   });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
@@ -51,6 +75,7 @@ export const RUN_DEFAULTS = {
   seed: 42,
   evaluation: 'mnist',
   keepCheckpoints: 3,
+  secureAggregation: {},
 } as const;
 
 export function parseRunConfig(input: unknown): RunConfig {

@@ -10,12 +10,15 @@
  */
 import type Database from 'better-sqlite3';
 import { CohortError } from '../../core/protocol/errors.js';
-import type { TrainConfig, UpdateMessage, WelcomeMessage } from '../../core/protocol/messages.js';
+import type { TrainConfig, TrainedMessage, UpdateMessage, WelcomeMessage } from '../../core/protocol/messages.js';
+import type { SecAggReply } from '../../core/protocol/secagg.js';
 import type { Strategy } from '../strategy/strategy.js';
 import type { RunStore } from '../store/run-store.js';
 import type { ReadyWorker, WorkerChannel } from './channel.js';
 import type { EngineEvent, EngineListener } from './events.js';
-import { startPlainRound, type ActiveRound } from './plain-round.js';
+import { startPlainRound, type ActiveRound, type RoundOutcome } from './plain-round.js';
+import { startSecureRound, type ActiveSecureRound } from './secure-round.js';
+import { secureAggregationFor } from './secure-config.js';
 import type { RunConfig } from './run-config.js';
 import { selectWorkers } from './selection.js';
 
@@ -73,7 +76,7 @@ export class RunEngine {
   private readonly ready = new Map<string, ReadyWorker>();
   private readonly stats = new Map<string, WorkerStats>();
   private readonly listeners = new Set<EngineListener>();
-  private active: ActiveRound | undefined;
+  private active: { plain: ActiveRound } | { secure: ActiveSecureRound } | undefined;
   private stopRequested: string | undefined;
   private suspended = false;
   private paused = false;
@@ -109,7 +112,7 @@ export class RunEngine {
       model: this.config.model,
       parameterCount: this.global.length,
       partition: this.config.partition,
-      secureAggregation: false,
+      secureAggregation: this.config.secureAggregation !== false,
     };
   }
 
@@ -151,14 +154,28 @@ export class RunEngine {
     const current = this.ready.get(channel.address);
     if (current?.channel.sessionId !== channel.sessionId) return;
     this.ready.delete(channel.address);
-    this.active?.onDisconnect(channel.address, reason);
+    if (this.active) ('plain' in this.active ? this.active.plain : this.active.secure).onDisconnect(channel.address, reason);
     this.emit({ type: 'worker-left', address: channel.address, reason });
   }
 
   /** Route an update to the open round; throws a CohortError the gateway reports to the worker. */
   onUpdate(channel: WorkerChannel, update: UpdateMessage): void {
-    if (!this.active) throw new CohortError('E_UPDATE_STALE', `no round is open (got an update for round ${update.round})`);
-    this.active.onUpdate(channel, update);
+    if (!this.active || !('plain' in this.active)) {
+      throw new CohortError('E_UPDATE_STALE', `no plain round is open (got an update for round ${update.round})`);
+    }
+    this.active.plain.onUpdate(channel, update);
+  }
+
+  /** Under secure aggregation: a worker's declared metrics after training. */
+  onTrained(channel: WorkerChannel, message: TrainedMessage): void {
+    if (!this.active || !('secure' in this.active)) throw new CohortError('E_UPDATE_STALE', `no secure round is open (round ${message.round})`);
+    this.active.secure.onTrained(channel, message);
+  }
+
+  /** Under secure aggregation: a worker's reply to a SecAgg+ stage. */
+  async onSecAggReply(channel: WorkerChannel, reply: SecAggReply): Promise<void> {
+    if (!this.active || !('secure' in this.active)) throw new CohortError('E_SECAGG_STAGE', `no secure round is open (round ${reply.round})`);
+    await this.active.secure.onReply(channel, reply);
   }
 
   get isPaused(): boolean {
@@ -186,7 +203,7 @@ export class RunEngine {
   stop(reason = 'stopped by request', suspend = false): void {
     this.stopRequested = reason;
     this.suspended = suspend;
-    this.active?.cancel(reason);
+    if (this.active) ('plain' in this.active ? this.active.plain : this.active.secure).cancel(reason);
     this.wakeUp?.();
   }
 
@@ -224,7 +241,7 @@ export class RunEngine {
       accuracy: this.lastMetrics.accuracy,
       loss: this.lastMetrics.loss,
       workers: this.workerStats(),
-      secureAggregation: false,
+      secureAggregation: this.config.secureAggregation !== false,
     };
     // Suspended runs resume on restart, so their workers are not told to leave.
     if (!this.suspended) for (const worker of this.ready.values()) worker.channel.send({ type: 'run-end', runId: this.runId, reason });
@@ -287,25 +304,41 @@ export class RunEngine {
       maxLocalSteps: this.config.maxLocalSteps,
       seed: 0,
     };
-    this.active = startPlainRound({
-      runId: this.runId,
-      round,
-      global: this.global,
-      selected,
-      deadline,
-      configFor: (worker) => ({
-        ...this.options.strategy.configureRound(round, base),
-        // Each worker shuffles differently, but reproducibly.
-        seed: (this.config.seed * 31 + round * 1_009 + hashAddress(worker.channel.address)) | 0,
-      }),
+    const configFor = (worker: ReadyWorker): TrainConfig => ({
+      ...this.options.strategy.configureRound(round, base),
+      // Each worker shuffles differently, but reproducibly.
+      seed: (this.config.seed * 31 + round * 1_009 + hashAddress(worker.channel.address)) | 0,
     });
-    const outcome = await this.active.outcome;
+    const secure = secureAggregationFor(this.config, selected.length);
+    let outcome: RoundOutcome & { failure?: string };
+    if (secure) {
+      const active = startSecureRound({
+        runId: this.runId,
+        round,
+        global: this.global,
+        selected,
+        deadline,
+        configFor,
+        secagg: secure.secagg,
+        weightCap: secure.weightCap,
+        stageTimeoutMs: secure.stageTimeoutMs,
+        onStage: (stage, seconds) => this.emit({ type: 'stage-completed', runId: this.runId, round, stage, seconds }),
+      });
+      this.active = { secure: active };
+      outcome = await active.outcome;
+    } else {
+      const active = startPlainRound({ runId: this.runId, round, global: this.global, selected, deadline, configFor });
+      this.active = { plain: active };
+      outcome = await active.outcome;
+      this.emit({ type: 'stage-completed', runId: this.runId, round, stage: 'train', seconds: (Date.now() - started) / 1000 });
+    }
     this.active = undefined;
     for (const drop of outcome.dropped) {
       const s = this.stats.get(drop.address);
       if (s) s.dropouts += 1;
     }
     if (this.stopRequested !== undefined) return this.stopRequested;
+    if (outcome.failure !== undefined) return `secure aggregation failed: ${outcome.failure}`;
     if (outcome.survivors.length < this.config.minClients) {
       return `only ${outcome.survivors.length} of ${selected.length} selected workers returned an update (minClients ${this.config.minClients})`;
     }
@@ -327,7 +360,7 @@ export class RunEngine {
         accuracy: metrics.accuracy,
         loss: metrics.loss,
         trainLoss,
-        secure: false,
+        secure: secure !== undefined,
       },
       contributions,
       next,

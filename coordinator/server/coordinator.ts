@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, type WireLimits } from '../../core/protocol/limits.js';
 import type { WorkerMessage } from '../../core/protocol/messages.js';
 import { RunEngine, type RunSummary } from '../engine/run-engine.js';
 import { parseRunConfig, type RunConfig } from '../engine/run-config.js';
+import { checkSecureAggregation } from '../engine/secure-config.js';
 import { loadMnistTestSet } from '../evaluation/mnist-test-set.js';
 import { ModelHost } from '../evaluation/model-host.js';
 import { RunStore } from '../store/run-store.js';
@@ -60,6 +61,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const unfinished = store.unfinishedRun();
   const config = unfinished ? parseRunConfig(unfinished.config) : options.config;
   const runId = unfinished?.id ?? config.runId ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+  checkSecureAggregation(config);
   if (!unfinished) store.createRun(runId, { ...config, runId });
 
   const testSet = config.evaluation === 'mnist' ? await loadMnistTestSet() : undefined;

@@ -147,15 +147,21 @@ export class WsGateway {
       const message = decodeWorkerMessage(bytes, this.options.limits.maxFrameBytes);
       this.dispatch(connection, message);
     } catch (error) {
-      const e = error instanceof CohortError ? error : new CohortError('E_INTERNAL', error instanceof Error ? error.message : String(error));
-      this.count(e.code);
-      this.options.log(e.code === 'E_INTERNAL' ? 'warn' : 'info', `${connection.address || 'unauthenticated peer'}: ${e.code} ${e.message}`);
-      if (FATAL.has(e.code) || e.code === 'E_INTERNAL') {
-        // Leave the pool now, not when the close handshake ends, so no round selects it meanwhile.
-        if (connection.authenticated) this.options.engine()?.removeWorker(connection, e.code);
-        connection.close(e.code, e.message);
-      }
-      else connection.send({ type: 'error', code: e.code, message: e.message.slice(0, 4000) });
+      this.reportError(connection, error);
+    }
+  }
+
+  /** Answer a refused message with its code; close the connection when the code is fatal. */
+  private reportError(connection: Connection, error: unknown): void {
+    const e = error instanceof CohortError ? error : new CohortError('E_INTERNAL', error instanceof Error ? error.message : String(error));
+    this.count(e.code);
+    this.options.log(e.code === 'E_INTERNAL' ? 'warn' : 'info', `${connection.address || 'unauthenticated peer'}: ${e.code} ${e.message}`);
+    if (FATAL.has(e.code) || e.code === 'E_INTERNAL') {
+      // Leave the pool now, not when the close handshake ends, so no round selects it meanwhile.
+      if (connection.authenticated) this.options.engine()?.removeWorker(connection, e.code);
+      connection.close(e.code, e.message);
+    } else {
+      connection.send({ type: 'error', code: e.code, message: e.message.slice(0, 4000) });
     }
   }
 
@@ -183,6 +189,15 @@ export class WsGateway {
       case 'update':
         if (!engine) throw new CohortError('E_UPDATE_STALE', 'no run is active');
         engine.onUpdate(connection, message);
+        return;
+      case 'trained':
+        if (!engine) throw new CohortError('E_UPDATE_STALE', 'no run is active');
+        engine.onTrained(connection, message);
+        return;
+      case 'secagg-reply':
+        if (!engine) throw new CohortError('E_SECAGG_STAGE', 'no run is active');
+        // Verification is asynchronous (WebCrypto); its refusal is reported like any other error.
+        engine.onSecAggReply(connection, message).catch((error: unknown) => this.reportError(connection, error));
         return;
       case 'error':
         this.options.log('info', `worker ${connection.address} reported ${message.code}: ${message.message}`);

@@ -8,14 +8,7 @@
 import { Packr } from 'msgpackr';
 import type { z } from 'zod';
 import { CohortError } from './errors.js';
-import {
-  COORDINATOR_MESSAGE_TYPES,
-  WORKER_MESSAGE_TYPES,
-  coordinatorMessageSchema,
-  workerMessageSchema,
-  type CoordinatorMessage,
-  type WorkerMessage,
-} from './messages.js';
+import { COORDINATOR_MESSAGE_SCHEMAS, WORKER_MESSAGE_SCHEMAS, type CoordinatorMessage, type WorkerMessage } from './messages.js';
 
 const packr = new Packr({ moreTypes: true, useRecords: false, mapsAsObjects: true });
 
@@ -35,12 +28,13 @@ export function decodeFrame(bytes: Uint8Array, maxFrameBytes = Number.POSITIVE_I
   }
 }
 
-function validate<T>(value: unknown, schema: z.ZodType<T>, knownTypes: ReadonlySet<string>): T {
+function validate<T>(value: unknown, schemas: ReadonlyMap<string, z.ZodType<T>>): T {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new CohortError('E_MESSAGE_INVALID', 'message must be a msgpack map with a "type" field');
   }
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string' || !knownTypes.has(type)) {
+  const schema = typeof type === 'string' ? schemas.get(type) : undefined;
+  if (typeof type !== 'string' || !schema) {
     throw new CohortError('E_MESSAGE_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(String(type)).slice(0, 80)}`);
   }
   const parsed = schema.safeParse(value);
@@ -56,10 +50,10 @@ function validate<T>(value: unknown, schema: z.ZodType<T>, knownTypes: ReadonlyS
 
 /** Decode and validate a frame sent by a worker (used by the coordinator). */
 export function decodeWorkerMessage(bytes: Uint8Array, maxFrameBytes?: number): WorkerMessage {
-  return validate(decodeFrame(bytes, maxFrameBytes), workerMessageSchema, WORKER_MESSAGE_TYPES);
+  return validate(decodeFrame(bytes, maxFrameBytes), WORKER_MESSAGE_SCHEMAS);
 }
 
 /** Decode and validate a frame sent by the coordinator (used by workers). */
 export function decodeCoordinatorMessage(bytes: Uint8Array, maxFrameBytes?: number): CoordinatorMessage {
-  return validate(decodeFrame(bytes, maxFrameBytes), coordinatorMessageSchema, COORDINATOR_MESSAGE_TYPES);
+  return validate(decodeFrame(bytes, maxFrameBytes), COORDINATOR_MESSAGE_SCHEMAS);
 }

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
+import { SECAGG_REPLY_TYPE, SECAGG_REQUEST_TYPE, secAggReplySchema, secAggRequestSchema } from './secagg.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -93,6 +94,12 @@ export const trainSchema = z.object({
   config: trainConfigSchema,
   /** Wall-clock deadline for this round's update, ms since the epoch. */
   deadline: z.number(),
+  /**
+   * Present when the round is securely aggregated: the worker then answers with `trained`
+   * (metrics only) and takes part in the SecAgg+ stages instead of sending an `update`. Its
+   * weight is min(examples, weightCap) ÷ weightCap.
+   */
+  secureAggregation: z.object({ weightCap: z.number().int().positive() }).optional(),
 });
 
 export const roundSummarySchema = z.object({
@@ -156,14 +163,25 @@ export const updateSchema = z.object({
   trainMs: z.number().min(0),
 });
 
-export const workerMessageSchema = z.discriminatedUnion('type', [helloSchema, readySchema, updateSchema, errorSchema]);
-export const coordinatorMessageSchema = z.discriminatedUnion('type', [
-  challengeSchema,
-  welcomeSchema,
-  trainSchema,
-  roundSummarySchema,
-  runEndSchema,
-  errorSchema,
+/** Under secure aggregation: what the worker declares after training (never the update itself). */
+export const trainedSchema = z.object({
+  type: z.literal('trained'),
+  runId,
+  round,
+  examples: z.number().int().min(0),
+  steps: z.number().int().min(0),
+  loss: finite,
+  accuracy: z.number().min(0).max(1),
+  trainMs: z.number().min(0),
+});
+
+export const workerMessageSchema = z.union([
+  z.discriminatedUnion('type', [helloSchema, readySchema, updateSchema, trainedSchema, errorSchema]),
+  secAggReplySchema,
+]);
+export const coordinatorMessageSchema = z.union([
+  z.discriminatedUnion('type', [challengeSchema, welcomeSchema, trainSchema, roundSummarySchema, runEndSchema, errorSchema]),
+  secAggRequestSchema,
 ]);
 
 export type ChallengeMessage = z.infer<typeof challengeSchema>;
@@ -175,10 +193,25 @@ export type ErrorMessage = z.infer<typeof errorSchema>;
 export type HelloMessage = z.infer<typeof helloSchema>;
 export type ReadyMessage = z.infer<typeof readySchema>;
 export type UpdateMessage = z.infer<typeof updateSchema>;
+export type TrainedMessage = z.infer<typeof trainedSchema>;
 export type WorkerMessage = z.infer<typeof workerMessageSchema>;
 export type CoordinatorMessage = z.infer<typeof coordinatorMessageSchema>;
 
-export const WORKER_MESSAGE_TYPES: ReadonlySet<string> = new Set(workerMessageSchema.options.map((o) => o.shape.type.value));
-export const COORDINATOR_MESSAGE_TYPES: ReadonlySet<string> = new Set(
-  coordinatorMessageSchema.options.map((o) => o.shape.type.value),
-);
+/** The schema for each message type, per direction: the codec validates a frame by its type. */
+export const WORKER_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<WorkerMessage>> = new Map<string, z.ZodType<WorkerMessage>>([
+  ['hello', helloSchema],
+  ['ready', readySchema],
+  ['update', updateSchema],
+  ['trained', trainedSchema],
+  ['error', errorSchema],
+  [SECAGG_REPLY_TYPE, secAggReplySchema],
+]);
+export const COORDINATOR_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<CoordinatorMessage>> = new Map<string, z.ZodType<CoordinatorMessage>>([
+  ['challenge', challengeSchema],
+  ['welcome', welcomeSchema],
+  ['train', trainSchema],
+  ['round', roundSummarySchema],
+  ['run-end', runEndSchema],
+  ['error', errorSchema],
+  [SECAGG_REQUEST_TYPE, secAggRequestSchema],
+]);

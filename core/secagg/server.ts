@@ -35,6 +35,7 @@ import { validateSecAggConfig, type SecAggConfig } from './config.js';
 import { detectKeyAgreement, randomBytes } from './crypto.js';
 import { buildNeighbourGraph, type NeighbourGraph } from './graph.js';
 import { checkAdvertisement, checkDealtShares, checkRevealedShares, type ByWorker, type DealtShares } from './replies.js';
+import { findUnrecoverable, pruneThinNeighbourhoods } from './survival.js';
 import { survivorSetBytes, type RoundContext, type SecAggVerify } from './transcript.js';
 import { unmaskAggregate, type SecAggResult } from './unmask.js';
 
@@ -104,6 +105,7 @@ export class SecAggServer {
   readonly #alg: KeyAgreement;
   readonly #seed: Uint8Array;
   readonly #graph: NeighbourGraph;
+  readonly #members: ReadonlySet<string>;
   readonly #verify: SecAggVerify;
   readonly #s: ServerState;
   readonly #inflight = new Set<Promise<unknown>>();
@@ -116,6 +118,7 @@ export class SecAggServer {
     this.#alg = alg;
     this.#seed = seed;
     this.#graph = graph;
+    this.#members = new Set(graph.participants);
     this.#verify = o.verify;
     const empty = new Set<string>();
     this.#s = {
@@ -166,6 +169,11 @@ export class SecAggServer {
   /** Workers that were dropped, with the stage and reason. */
   dropouts(): ReadonlyMap<string, Dropout> {
     return this.#s.dropouts;
+  }
+
+  /** U3: the workers whose masked input is in the sum (known once masked-input has closed). */
+  contributorIds(): string[] {
+    return [...this.#s.contributors].sort();
   }
 
   /** Workers the current stage still waits for. */
@@ -235,7 +243,7 @@ export class SecAggServer {
   async #receive(from: string, reply: unknown): Promise<ReceiveOutcome> {
     const s = this.#s;
     if (s.stage === 'done' || s.stage === 'failed') return refused(new CohortError('E_SECAGG_STAGE', `the round is ${s.stage}`), false);
-    if (!this.#graph.participants.includes(from)) return refused(invalid(`${from} is not a participant of this round`), false);
+    if (!this.#members.has(from)) return refused(invalid(`${from} is not a participant of this round`), false);
     if (s.dropouts.has(from)) return refused(new CohortError('E_SECAGG_STAGE', `${from} was dropped earlier in this round`), false);
     const parsed = secAggReplySchema.safeParse(reply);
     let error: CohortError | undefined;
@@ -265,7 +273,7 @@ export class SecAggServer {
   /** Drop a worker from the current stage on (the caller's deadline, disconnect, or error report). */
   drop(id: string, reason = 'no reply before the deadline', code?: ErrorCode): void {
     const s = this.#s;
-    if (s.stage === 'done' || s.stage === 'failed' || s.dropouts.has(id) || !this.#graph.participants.includes(id)) return;
+    if (s.stage === 'done' || s.stage === 'failed' || s.dropouts.has(id) || !this.#members.has(id)) return;
     s.dropouts.set(id, { stage: s.stage, reason, ...(code ? { code } : {}) });
     s.expected.delete(id);
     // Forget what it sent in this stage only (earlier stages' data is still needed to unmask);
@@ -372,20 +380,12 @@ export class SecAggServer {
     if (count < t) throw new CohortError('E_SECAGG_THRESHOLD', `only ${count} ${what}; the threshold is ${t}`);
   }
 
-  /** Drop workers with fewer than t − 1 neighbours left in `set` (they could not share or be unmasked), until stable. */
+  /** Drop workers left with fewer than t − 1 neighbours in `set` (see survival.ts); the rest must still reach t. */
   #prune(set: Set<string>, what: string): Set<string> {
     const t = this.#config.threshold;
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const u of set) {
-        const left = this.#graph.neighboursOf(u).filter((v) => set.has(v)).length;
-        if (left + 1 < t) {
-          set.delete(u);
-          this.drop(u, `only ${left} of its neighbours ${what}; ${t - 1} needed`, 'E_SECAGG_THRESHOLD');
-          changed = true;
-        }
-      }
-    }
+    pruneThinNeighbourhoods(set, (id) => this.#graph.neighboursOf(id), t, (u, left) =>
+      this.drop(u, `only ${left} of its neighbours ${what}; ${t - 1} needed`, 'E_SECAGG_THRESHOLD'),
+    );
     this.#atLeast(set.size, what);
     return set;
   }
@@ -393,16 +393,9 @@ export class SecAggServer {
   /** Fail early if some secret could no longer be reconstructed by the workers still taking part. */
   #checkRecoverable(responders: readonly string[]): void {
     const s = this.#s;
-    const live = new Set(responders);
-    for (const u of s.u2) {
-      const peers = s.maskedWith.get(u)!;
-      const survived = s.contributors.has(u);
-      if (!survived && !peers.some((v) => s.contributors.has(v))) continue; // nothing of u's to remove
-      const holders = peers.filter((v) => live.has(v)).length + (survived && live.has(u) ? 1 : 0);
-      if (holders < this.#config.threshold) {
-        throw new CohortError('E_SECAGG_THRESHOLD', `only ${holders} holders of ${u}'s ${survived ? 'self-mask' : 'key'} shares remain; ${this.#config.threshold} needed`);
-      }
-    }
+    const t = this.#config.threshold;
+    const lost = findUnrecoverable(s.u2, s.maskedWith, s.contributors, new Set(responders), t);
+    if (lost) throw new CohortError('E_SECAGG_THRESHOLD', `only ${lost.holders} holders of ${lost.id}'s ${lost.secret} shares remain; ${t} needed`);
   }
 
   /** Gather the revealed shares per dealer and hand everything to unmaskAggregate. */

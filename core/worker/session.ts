@@ -19,14 +19,19 @@ import {
   type WelcomeMessage,
   type WorkerKind,
 } from '../protocol/messages.js';
+import { SECAGG_STAGE, type SecAggRequest } from '../protocol/secagg.js';
+import { SecAggClient } from '../secagg/client.js';
 import { backoffDelayMs } from './backoff.js';
 import { SOCKET_OPEN, messageBytes, type SocketFactory, type SocketLike } from './socket.js';
 
 export interface WorkerSigner {
   readonly address: string;
-  /** EIP-191 personal_sign of a UTF-8 text. */
-  signMessage(text: string): Promise<string>;
+  /** EIP-191 personal_sign of a UTF-8 text or of raw bytes. */
+  signMessage(message: string | Uint8Array): Promise<string>;
 }
+
+/** True when `signature` (EIP-191) over `bytes` recovers to `address`: checks peers' SecAgg+ keys. */
+export type SignatureVerifier = (bytes: Uint8Array, signature: string, address: string) => boolean;
 
 export type RunInfo = WelcomeMessage['run'];
 export type TrainResult = Omit<UpdateMessage, 'type' | 'runId' | 'round'>;
@@ -45,6 +50,7 @@ export type WorkerEvent =
   | { kind: 'ready'; backend: BackendReport; examples: number }
   | { kind: 'training'; round: number }
   | { kind: 'submitted'; round: number; examples: number; trainMs: number }
+  | { kind: 'secagg'; round: number; stage: string }
   | { kind: 'round'; summary: RoundSummaryMessage }
   | { kind: 'disconnected'; code: number; reason: string; willRetry: boolean }
   | { kind: 'error'; code: string; message: string }
@@ -60,6 +66,16 @@ export interface WorkerSessionOptions {
   /** Reconnect with backoff when the connection drops (default true). */
   reconnect?: boolean;
   onEvent?: (event: WorkerEvent) => void;
+  /** Needed for secure aggregation: checks the identity signatures of peers' advertised keys. */
+  verifySignature?: SignatureVerifier;
+}
+
+/** The SecAgg+ client of the round in progress, and the training its masked input waits for. */
+interface SecureRoundState {
+  runId: string;
+  round: number;
+  client: SecAggClient;
+  trained: Promise<void>;
 }
 
 /** Close codes after which reconnecting cannot help: the same attempt would be refused again. */
@@ -88,6 +104,7 @@ export class WorkerSession {
   private preparing: Promise<{ backend: BackendReport; examples: number }> | undefined;
   private training: AbortController | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private secure: SecureRoundState | undefined;
 
   constructor(private readonly options: WorkerSessionOptions) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -192,6 +209,8 @@ export class WorkerSession {
         return this.onWelcome(socket, message);
       case 'train':
         return this.onTrain(socket, message);
+      case 'secagg-request':
+        return this.onSecAggRequest(socket, message);
       case 'round':
         this.emit({ kind: 'round', summary: message });
         return;
@@ -242,9 +261,40 @@ export class WorkerSession {
     const controller = new AbortController();
     this.training = controller;
     this.emit({ kind: 'training', round: message.round });
-    const result = await this.options.hooks.train(message, controller.signal);
-    if (controller.signal.aborted || socket !== this.socket) return;
-    this.send(socket, { type: 'update', runId: message.runId, round: message.round, ...result });
-    this.emit({ kind: 'submitted', round: message.round, examples: result.examples, trainMs: result.trainMs });
+    const secure = message.secureAggregation;
+    if (!secure) {
+      this.secure = undefined;
+      const result = await this.options.hooks.train(message, controller.signal);
+      if (controller.signal.aborted || socket !== this.socket) return;
+      this.send(socket, { type: 'update', runId: message.runId, round: message.round, ...result });
+      this.emit({ kind: 'submitted', round: message.round, examples: result.examples, trainMs: result.trainMs });
+      return;
+    }
+    const verify = this.options.verifySignature;
+    if (!verify) throw new CohortError('E_SECAGG_CONFIG', 'this worker cannot verify signatures, so it cannot take part in secure aggregation');
+    const signer = this.options.signer;
+    const client = new SecAggClient({ id: signer.address, runId: message.runId, round: message.round, sign: (bytes) => signer.signMessage(bytes), verify });
+    // SecAgg+ key stages run while the model trains; only the masked input waits for the update.
+    const trained = this.options.hooks.train(message, controller.signal).then((result) => {
+      if (controller.signal.aborted) return;
+      // Under secure aggregation the coordinator learns only Σ w·delta and Σ w, never this delta.
+      client.setInput(result.delta, Math.max(1e-9, Math.min(1, result.examples / secure.weightCap)));
+      const { delta: _delta, ...metrics } = result;
+      this.send(socket, { type: 'trained', runId: message.runId, round: message.round, ...metrics });
+      this.emit({ kind: 'submitted', round: message.round, examples: result.examples, trainMs: result.trainMs });
+    });
+    this.secure = { runId: message.runId, round: message.round, client, trained };
+    await trained;
+  }
+
+  private async onSecAggRequest(socket: SocketLike, request: SecAggRequest): Promise<void> {
+    const secure = this.secure;
+    if (!secure || secure.runId !== request.runId || secure.round !== request.round) {
+      throw new CohortError('E_SECAGG_STAGE', `no secure round ${request.round} in progress here`);
+    }
+    this.emit({ kind: 'secagg', round: request.round, stage: request.stage });
+    if (request.stage === SECAGG_STAGE.maskedInput) await secure.trained;
+    const reply = await secure.client.handle(request);
+    if (socket === this.socket) this.send(socket, reply);
   }
 }

@@ -41,6 +41,7 @@ describe('bad input at the wire', () => {
         seed: 1,
         evaluation: 'none',
         keepCheckpoints: 2,
+        secureAggregation: false,
       }),
     });
   });

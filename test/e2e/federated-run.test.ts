@@ -28,6 +28,7 @@ const baseConfig = (overrides: Partial<RunConfig>): RunConfig =>
     seed: 3,
     evaluation: 'mnist',
     keepCheckpoints: 2,
+    secureAggregation: false,
     ...overrides,
   });
 

@@ -23,12 +23,13 @@ describe('coordinator crash and resume', () => {
   it('resumes after the last completed round with no round lost or repeated', async () => {
     const port = await freePort();
     const store = join(dir, 'run.sqlite');
-    const serveArgs = ['serve', '--port', String(port), '--store', store, '--rounds', '5', '--min-clients', '2', '--max-local-steps', '15', '--eval', 'none'];
+    const serveArgs = ['serve', '--port', String(port), '--store', store, '--rounds', '5', '--min-clients', '3', '--max-local-steps', '15', '--eval', 'none'];
     const first = spawnCohort(serveArgs);
     processes.push(first);
     await first.waitForLine(/workers connect to/);
-    for (let i = 0; i < 2; i++) {
-      processes.push(spawnCohort(['worker', '--coordinator', `ws://127.0.0.1:${port}/ws`, '--key', join(dir, `w${i}.key`), '--shard', `${i}/2`, '--backend', 'wasm']));
+    // Three workers: the minimum for secure aggregation, which is on by default.
+    for (let i = 0; i < 3; i++) {
+      processes.push(spawnCohort(['worker', '--coordinator', `ws://127.0.0.1:${port}/ws`, '--key', join(dir, `w${i}.key`), '--shard', `${i}/3`, '--backend', 'wasm']));
     }
 
     // Let two rounds complete, then kill the coordinator without warning.

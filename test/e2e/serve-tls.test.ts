@@ -63,7 +63,7 @@ describe('cohort serve with TLS', () => {
       }
     }
     const port = await freePort();
-    const serve = spawnCohort(['serve', '--port', String(port), '--store', join(dir, 'run.sqlite'), '--tls-cert', cert, '--tls-key', key, '--rounds', '1000', '--min-clients', '1', '--max-local-steps', '2', '--eval', 'none']);
+    const serve = spawnCohort(['serve', '--port', String(port), '--store', join(dir, 'run.sqlite'), '--tls-cert', cert, '--tls-key', key, '--rounds', '1000', '--min-clients', '1', '--no-secure-agg', '--max-local-steps', '2', '--eval', 'none']);
     processes.push(serve);
     await serve.waitForLine(/workers connect to: wss:\/\/127\.0\.0\.1:\d+\/ws/);
 
