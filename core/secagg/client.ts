@@ -34,7 +34,7 @@ import {
   aesGcmDecrypt,
   aesGcmEncrypt,
   bytesEqual,
-  exportPrivateKey,
+  exportPrivateScalar,
   generateAgreementKeyPair,
   publicKeyLength,
   randomBytes,
@@ -99,8 +99,6 @@ export interface SecAggClientState {
   peers?: Map<string, Peer>;
   /** share-keys: this worker's own share of b (it is one of its k + 1 holders). */
   selfBShare?: Uint8Array;
-  /** share-keys: byte length of an s_sk share, to check received ones. */
-  sShareLength?: number;
   /** masked-input: shares received; exactly the neighbours this worker masked with. */
   held?: Map<string, { bShare: Uint8Array; sShare: Uint8Array }>;
   /** consistency-check: the survivor set this worker signed. */
@@ -251,7 +249,7 @@ export class SecAggClient {
     if (holders.length < t) {
       throw new CohortError('E_SECAGG_THRESHOLD', `only ${holders.length - 1} neighbours advertised keys; ${t - 1} are needed`);
     }
-    const skBytes = await exportPrivateKey(secrets.s.privateKey);
+    const skBytes = await exportPrivateScalar(secrets.s.privateKey);
     const bShares = await dealShares(secrets.b, holders.length, t);
     const sShares = await dealShares(skBytes, holders.length, t);
     skBytes.fill(0);
@@ -272,7 +270,6 @@ export class SecAggClient {
     );
     s.peers = peers;
     s.selfBShare = bShares[0]!;
-    s.sShareLength = sShares[0]!.byteLength;
     for (const share of [...bShares.slice(1), ...sShares]) share.fill(0);
     const selfShareHash = await shareHash(s.ctx, 'b', s.id, s.id, s.selfBShare);
     return this.#reply(SECAGG_STAGE.shareKeys, { shares, selfShareHash });
@@ -298,7 +295,8 @@ export class SecAggClient {
       }
       const pair = decodeSharePair(plain);
       plain.fill(0);
-      if (pair.bShare.byteLength !== 33 || pair.sShare.byteLength !== s.sShareLength) throw invalid(`shares from ${from} have the wrong length`);
+      // Both secrets are 32 bytes, so every share is 33 (one byte carries its x coordinate).
+      if (pair.bShare.byteLength !== 33 || pair.sShare.byteLength !== 33) throw invalid(`shares from ${from} have the wrong length`);
       held.set(from, pair);
     }
     const t = round.config.threshold;

@@ -67,17 +67,41 @@ export async function generateAgreementKeyPair(alg: KeyAgreement, extractable: b
   return { algorithm: alg, privateKey: pair.privateKey, publicRaw };
 }
 
-/** PKCS#8 bytes of an extractable private key (X25519: 48 bytes, P-256: 138). */
-export async function exportPrivateKey(key: CryptoKey): Promise<Uint8Array> {
-  return new Uint8Array(await subtle().exportKey('pkcs8', key));
+/**
+ * The 32-byte private scalar of an extractable key (JWK `d`). This, not PKCS#8, is what gets
+ * secret-shared: PKCS#8 exports differ in length between runtimes (some include the public point),
+ * while the scalar is the same everywhere, so shares from a browser and from Node fit together.
+ */
+export async function exportPrivateScalar(key: CryptoKey): Promise<Uint8Array> {
+  const jwk = await subtle().exportKey('jwk', key);
+  if (typeof jwk.d !== 'string') throw new CohortError('E_INTERNAL', 'private key export has no scalar');
+  return fromBase64Url(jwk.d);
 }
 
-/** Import a PKCS#8 private key, extractable so its public half can be checked. */
-export async function importPrivateKey(alg: KeyAgreement, pkcs8: Uint8Array): Promise<CryptoKey> {
+// Minimal DER PKCS#8 headers for a bare 32-byte scalar: RFC 8410 (X25519) and RFC 5915 inside
+// RFC 5208 without the optional public key (P-256); the runtime recomputes the public point.
+const PKCS8_PREFIX: Record<KeyAgreement, Uint8Array> = {
+  X25519: hexBytes('302e020100300506032b656e04220420'),
+  'P-256': hexBytes('3041020100301306072a8648ce3d020106082a8648ce3d030107042730250201010420'),
+};
+
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+}
+
+/** Import a private scalar (extractable, so its public half can be checked with privateKeyMatches). */
+export async function importPrivateScalar(alg: KeyAgreement, scalar: Uint8Array): Promise<CryptoKey> {
+  if (scalar.byteLength !== 32) throw new CohortError('E_SECAGG_INVALID', `a ${alg} private scalar is 32 bytes, got ${scalar.byteLength}`);
+  const prefix = PKCS8_PREFIX[alg];
+  const pkcs8 = new Uint8Array(prefix.byteLength + 32);
+  pkcs8.set(prefix);
+  pkcs8.set(scalar, prefix.byteLength);
   try {
     return await subtle().importKey('pkcs8', pkcs8 as BufferSource, algorithmOf(alg), true, ['deriveBits']);
   } catch (cause) {
     throw new CohortError('E_SECAGG_INVALID', `reconstructed ${alg} private key does not parse`, { cause });
+  } finally {
+    pkcs8.fill(0);
   }
 }
 
@@ -216,9 +240,32 @@ function ctrParams(firstBlock: number): AesCtrParams {
   return { name: 'AES-CTR', counter: counter as BufferSource, length: 64 };
 }
 
-/** acc += sign · PRG(seed), word-wise mod 2^32 (Uint32Array stores wrap). */
-export async function addMask(acc: Uint32Array, seed: Uint8Array, sign: 1 | -1): Promise<void> {
-  const mask = await expandMask(seed, acc.length);
-  if (sign === 1) for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + mask[i]!;
-  else for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! - mask[i]!;
+export interface SignedSeed {
+  seed: Uint8Array;
+  sign: 1 | -1;
+}
+
+/** Masks expanded per batch; two batches are alive at once (expanding one while adding the other). */
+const BATCH = 4;
+
+/**
+ * acc += Σ sign · PRG(seed), word-wise mod 2^32. Pipelined: WebCrypto expands the next batch (off
+ * the JS thread in Node) while this thread adds the current one, four masks per pass over acc.
+ */
+export async function addMasks(acc: Uint32Array, masks: readonly SignedSeed[]): Promise<void> {
+  const expand = (from: number) => Promise.all(masks.slice(from, from + BATCH).map((m) => expandMask(m.seed, acc.length)));
+  let next = masks.length > 0 ? expand(0) : undefined;
+  for (let from = 0; next; from += BATCH) {
+    const batch = await next;
+    next = from + BATCH < masks.length ? expand(from + BATCH) : undefined;
+    addFused(acc, batch, masks.slice(from, from + BATCH));
+  }
+}
+
+/** One pass adding up to four signed masks. The double sum stays exact (< 2^35); the store wraps it mod 2^32. */
+function addFused(acc: Uint32Array, m: readonly Uint32Array[], s: readonly SignedSeed[]): void {
+  const a = m[0]!;
+  const [b, c, d] = [m[1] ?? a, m[2] ?? a, m[3] ?? a];
+  const [sa, sb, sc, sd] = [s[0]!.sign, s[1]?.sign ?? 0, s[2]?.sign ?? 0, s[3]?.sign ?? 0];
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + sa * a[i]! + sb * b[i]! + sc * c[i]! + sd * d[i]!;
 }

@@ -10,7 +10,7 @@
  * The worker's masking and the coordinator's unmasking are the same functions the benchmark times.
  */
 import type { KeyAgreement } from '../protocol/secagg.js';
-import { addMask, agree, hkdf } from './crypto.js';
+import { addMasks, agree, hkdf, type SignedSeed } from './crypto.js';
 import { pairInfo, type RoundContext } from './transcript.js';
 
 /** σ(self, peer): the lower id adds the pairwise mask, the higher subtracts it. */
@@ -42,18 +42,6 @@ export async function shareEncryptionKey(
   return hkdf(await agree(alg, privateKey, peerCPk), pairInfo(ctx, 'share-encryption', self, peer));
 }
 
-/** Run `fn` over `items` with at most `limit` in flight (WebCrypto work runs off the JS thread in Node). */
-async function forEachConcurrent<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
-/** How many PRG expansions run at once: enough to keep a small thread pool busy, few enough to bound memory. */
-const CONCURRENCY = 4;
-
 export interface PeerMaskKey {
   id: string;
   sPk: Uint8Array;
@@ -75,13 +63,14 @@ export interface MaskInputParams {
 
 /** y_u = q_u + PRG(b_u) + Σ σ(u,v)·PRG(s_uv), in place. */
 export async function maskInput(p: MaskInputParams): Promise<Uint32Array> {
-  const y = p.quantized;
-  await addMask(y, p.selfSeed, 1);
-  await forEachConcurrent(p.peers, CONCURRENCY, async (peer) => {
-    const seed = await pairwiseMaskSeed(p.ctx, p.alg, p.maskKey, p.self, peer.id, peer.sPk);
-    await addMask(y, seed, pairSign(p.self, peer.id));
-  });
-  return y;
+  const pairs = await Promise.all(
+    p.peers.map(async (peer) => ({
+      seed: await pairwiseMaskSeed(p.ctx, p.alg, p.maskKey, p.self, peer.id, peer.sPk),
+      sign: pairSign(p.self, peer.id),
+    })),
+  );
+  await addMasks(p.quantized, [{ seed: p.selfSeed, sign: 1 }, ...pairs]);
+  return p.quantized;
 }
 
 export interface DroppedWorkerKey {
@@ -105,12 +94,14 @@ export interface RemoveMasksParams {
 
 /** Subtract every survivor's PRG(b) and every uncancelled pairwise mask, in place. */
 export async function removeMasks(p: RemoveMasksParams): Promise<void> {
-  const sum = p.maskedSum;
-  await forEachConcurrent(p.selfSeeds, CONCURRENCY, (b) => addMask(sum, b, -1));
-  const pairs = p.dropped.flatMap((u) => u.survivingPeers.map((v) => ({ u, v })));
-  await forEachConcurrent(pairs, CONCURRENCY, async ({ u, v }) => {
-    // v added σ(v,u)·PRG(s_uv); the same seed comes from u's private key and v's public key.
-    const seed = await pairwiseMaskSeed(p.ctx, p.alg, u.maskKey, u.id, v.id, v.sPk);
-    await addMask(sum, seed, pairSign(v.id, u.id) === 1 ? -1 : 1);
-  });
+  const pairs = await Promise.all(
+    p.dropped.flatMap((u) =>
+      u.survivingPeers.map(async (v): Promise<SignedSeed> => ({
+        // v added σ(v,u)·PRG(s_uv); the same seed comes from u's private key and v's public key.
+        seed: await pairwiseMaskSeed(p.ctx, p.alg, u.maskKey, u.id, v.id, v.sPk),
+        sign: pairSign(v.id, u.id) === 1 ? -1 : 1,
+      })),
+    ),
+  );
+  await addMasks(p.maskedSum, [...p.selfSeeds.map((seed): SignedSeed => ({ seed, sign: -1 })), ...pairs]);
 }

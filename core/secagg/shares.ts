@@ -10,7 +10,7 @@
 import { combine, split } from 'shamir-secret-sharing';
 import { CohortError } from '../protocol/errors.js';
 import type { KeyAgreement } from '../protocol/secagg.js';
-import { bytesEqual, importPrivateKey, privateKeyMatches } from './crypto.js';
+import { bytesEqual, importPrivateScalar, privateKeyMatches } from './crypto.js';
 import { selfMaskCommitment, type RoundContext } from './transcript.js';
 
 /** Split `secret` into `holders` shares, any `threshold` of which reconstruct it. */
@@ -74,12 +74,14 @@ export async function reconstructMaskKey(
   threshold: number,
   sPk: Uint8Array,
 ): Promise<CryptoKey> {
-  const pkcs8 = await combineShares(shares, threshold, `mask key of ${dealer}`);
+  const scalar = await combineShares(shares, threshold, `mask key of ${dealer}`);
   let key: CryptoKey;
   try {
-    key = await importPrivateKey(alg, pkcs8);
+    key = await importPrivateScalar(alg, scalar);
+  } catch (cause) {
+    throw new CohortError('E_SECAGG_INVALID', `shares of ${dealer}'s mask key do not reconstruct a valid key`, { cause, details: { dealer } });
   } finally {
-    pkcs8.fill(0);
+    scalar.fill(0);
   }
   if (!(await privateKeyMatches(alg, key, sPk))) {
     throw new CohortError('E_SECAGG_INVALID', `shares of ${dealer}'s mask key do not reconstruct its advertised public key`, {

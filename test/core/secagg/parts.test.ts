@@ -6,14 +6,14 @@ import { CohortError } from '../../../core/protocol/errors.js';
 import { SECAGG_STAGES, nextSecAggStage, secAggReplySchema, secAggRequestSchema } from '../../../core/protocol/secagg.js';
 import { defaultSecAggConfig, effectiveNeighbours, validateSecAggConfig } from '../../../core/secagg/config.js';
 import {
-  addMask,
+  addMasks,
   aesGcmDecrypt,
   aesGcmEncrypt,
   agree,
-  exportPrivateKey,
+  exportPrivateScalar,
   expandMask,
   generateAgreementKeyPair,
-  importPrivateKey,
+  importPrivateScalar,
   privateKeyMatches,
   randomBytes,
 } from '../../../core/secagg/crypto.js';
@@ -129,17 +129,21 @@ describe('crypto', () => {
     const short = await expandMask(seed, 1000);
     expect(long.subarray(0, 1000)).toEqual(short);
     expect(long[2 ** 21 + 4]).not.toBe(long[2 ** 21 + 3]);
+    const seeds = Array.from({ length: 6 }, () => randomBytes(32));
     const acc = Uint32Array.from([1, 2, 3]);
-    await addMask(acc, seed, 1);
-    await addMask(acc, seed, -1);
+    await addMasks(acc, seeds.map((s, i) => ({ seed: s, sign: i % 2 ? 1 : -1 })));
+    await addMasks(acc, seeds.map((s, i) => ({ seed: s, sign: i % 2 ? -1 : 1 })));
     expect([...acc]).toEqual([1, 2, 3]);
+    const one = new Uint32Array(3);
+    await addMasks(one, [{ seed, sign: 1 }]);
+    expect([...one]).toEqual([...short.subarray(0, 3)]);
   });
 
   it.each(['X25519', 'P-256'] as const)('%s: agreement is symmetric and an exported private key is recognised', async (alg) => {
     const a = await generateAgreementKeyPair(alg, true);
     const b = await generateAgreementKeyPair(alg, false);
     expect(await agree(alg, a.privateKey, b.publicRaw)).toEqual(await agree(alg, b.privateKey, a.publicRaw));
-    const back = await importPrivateKey(alg, await exportPrivateKey(a.privateKey));
+    const back = await importPrivateScalar(alg, await exportPrivateScalar(a.privateKey));
     expect(await privateKeyMatches(alg, back, a.publicRaw)).toBe(true);
     expect(await privateKeyMatches(alg, back, b.publicRaw)).toBe(false);
   });
@@ -166,7 +170,7 @@ describe('shares', () => {
     const shares = await dealShares(b, 5, 3);
     const corrupt = shares.map((s, i) => (i === 1 ? s.map((x, j) => (j === 0 ? x ^ 1 : x)) : s));
     const key = await generateAgreementKeyPair('X25519', true);
-    const skShares = await dealShares(await exportPrivateKey(key.privateKey), 5, 3);
+    const skShares = await dealShares(await exportPrivateScalar(key.privateKey), 5, 3);
     const other = await generateAgreementKeyPair('X25519', false);
 
     // Execute + Assert
