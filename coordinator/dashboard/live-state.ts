@@ -5,6 +5,7 @@
  * round produces one delta per flush, not thousands of messages.
  */
 import type { WorkerMessage } from '../../core/protocol/messages.js';
+import { nextSecAggStage, SECAGG_STAGES, type SecAggStage } from '../../core/protocol/secagg.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { RunEngine } from '../engine/run-engine.js';
 import type { GatewayCounters } from '../server/ws-gateway.js';
@@ -86,7 +87,8 @@ export class LiveRunState {
     const row = this.workers.get(address);
     if (!row) return;
     row.lastSeen = this.now();
-    if (message.type === 'update' && message.trainMs > 0 && this.batchSize !== null) {
+    // Plain rounds send `update`, secure rounds `trained`: both carry the steps and time trained.
+    if ((message.type === 'update' || message.type === 'trained') && message.trainMs > 0 && this.batchSize !== null) {
       row.examplesPerSecond = (message.steps * this.batchSize * 1000) / message.trainMs;
     }
     this.dirtyWorkers.add(address);
@@ -225,13 +227,11 @@ export class LiveRunState {
         this.run = this.readRun();
         this.dirty.add('run');
         return;
-      default: {
-        // Stages the engine may add later (SecAgg+): any event carrying a `stage` name.
-        const e = event as { stage?: unknown; round?: unknown; attempt?: unknown };
-        if (typeof e.stage === 'string') {
-          const round = typeof e.round === 'number' ? e.round : (this.stage?.round ?? 0);
-          this.setStage({ round, attempt: typeof e.attempt === 'number' ? e.attempt : 1, stage: e.stage, detail: '', since: now, deadline: null });
-        }
+      case 'stage-completed': {
+        // A SecAgg+ stage (or plain training) finished: the round moves on to the next stage.
+        const next = isSecAggStage(event.stage) ? (nextSecAggStage(event.stage) ?? 'aggregating') : 'aggregating';
+        this.setStage({ round: event.round, attempt: this.stage?.attempt ?? 1, stage: next, detail: `${event.stage} took ${event.seconds.toFixed(1)} s`, since: now, deadline: null });
+        return;
       }
     }
   }
@@ -339,4 +339,8 @@ function sameMap<K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;
+}
+
+function isSecAggStage(stage: string): stage is SecAggStage {
+  return (SECAGG_STAGES as readonly string[]).includes(stage);
 }

@@ -38,7 +38,7 @@ export class CohortMetrics {
   readonly registry = new Registry();
   private readonly now: () => number;
   private readonly ready = new Map<string, { kind: string; backend: string }>();
-  private stage: { name: string; since: number } | undefined;
+  private waitingSince: number | undefined;
 
   private readonly roundsCompleted: Counter;
   private readonly roundsFailed: Counter;
@@ -61,7 +61,7 @@ export class CohortMetrics {
     this.dropouts = new Counter({ name: 'cohort_worker_dropouts_total', help: 'Selected workers that did not return an update in their round.', registers });
     this.stageDuration = new Histogram({
       name: 'cohort_stage_duration_seconds',
-      help: 'Time spent in each stage of a round (waiting = for enough workers; training = until every selected worker answered or the deadline).',
+      help: 'Time spent in each stage: wait-for-workers before a round (paused time included), train (plain rounds), and each SecAgg+ stage.',
       labelNames: ['stage'],
       buckets: STAGE_BUCKETS,
       registers,
@@ -138,11 +138,6 @@ export class CohortMetrics {
     return engine.on((event) => this.onEvent(event));
   }
 
-  /** Records a stage timed elsewhere (for stages the engine does not announce as events). */
-  observeStage(stage: string, seconds: number): void {
-    this.stageDuration.observe({ stage }, seconds);
-  }
-
   /** The Prometheus text exposition of every metric. */
   render(): Promise<string> {
     return this.registry.metrics();
@@ -155,13 +150,16 @@ export class CohortMetrics {
   onEvent(event: EngineEvent): void {
     switch (event.type) {
       case 'waiting':
-        if (this.stage?.name !== 'waiting') this.enterStage('waiting');
+        // Rounds report their own stages; the wait for enough workers before one is timed here.
+        this.waitingSince ??= this.now();
         return;
       case 'round-started':
-        this.enterStage('training');
+        this.endWaiting();
+        return;
+      case 'stage-completed':
+        this.stageDuration.observe({ stage: event.stage }, event.seconds);
         return;
       case 'round-completed':
-        this.enterStage(undefined);
         this.roundsCompleted.inc();
         this.dropouts.inc(event.dropped.length);
         this.roundDuration.observe(event.durationMs / 1000);
@@ -170,7 +168,6 @@ export class CohortMetrics {
         if (event.loss !== null) this.loss.set(event.loss);
         return;
       case 'round-failed':
-        this.enterStage(undefined);
         this.roundsFailed.inc();
         return;
       case 'worker-ready':
@@ -184,23 +181,17 @@ export class CohortMetrics {
         this.paused.set(event.type === 'run-paused' ? 1 : 0);
         return;
       case 'run-ended':
-        this.enterStage(undefined);
+        this.endWaiting();
         this.paused.set(0);
         return;
       case 'run-started':
         return;
-      default: {
-        // Stages the engine may announce later (SecAgg+): any event carrying a `stage` name.
-        const stage = (event as { stage?: unknown }).stage;
-        if (typeof stage === 'string') this.enterStage(stage);
-      }
     }
   }
 
-  /** Ends the current stage (observing its duration) and starts `next`, if any. */
-  private enterStage(next: string | undefined): void {
-    const now = this.now();
-    if (this.stage) this.stageDuration.observe({ stage: this.stage.name }, (now - this.stage.since) / 1000);
-    this.stage = next === undefined ? undefined : { name: next, since: now };
+  private endWaiting(): void {
+    if (this.waitingSince === undefined) return;
+    this.stageDuration.observe({ stage: 'wait-for-workers' }, (this.now() - this.waitingSince) / 1000);
+    this.waitingSince = undefined;
   }
 }
