@@ -21,6 +21,7 @@ import { ModelHost } from '../evaluation/model-host.js';
 import { RunStore } from '../store/run-store.js';
 import { FedAvg } from '../strategy/fedavg.js';
 import { HttpRoutes, sendJson } from './http.js';
+import { WorkerSessions } from './worker-sessions.js';
 import { WsGateway } from './ws-gateway.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -112,7 +113,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const wsUrl = `${options.tls ? 'wss' : 'ws'}://${urlHost}:${port}/ws`;
 
   const coordinatorId = store.coordinatorId();
-  const gateway = new WsGateway({ server, coordinatorId, coordinatorUrl: wsUrl, limits, store, engine: () => engine, log, observe: options.observe });
+  const sessions = new WorkerSessions({ coordinatorId, coordinatorUrl: wsUrl, limits, store, engine: () => engine, log, observe: options.observe });
+  const gateway = new WsGateway(server, limits, sessions, log);
 
   const done = engine.run();
   let closing: Promise<void> | undefined;

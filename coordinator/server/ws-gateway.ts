@@ -1,238 +1,57 @@
 /**
- * The coordinator's WebSocket endpoint. It enforces the wire limits, runs the sign-in handshake,
- * keeps one session per identity, and hands validated messages to the run engine.
- *
- * Every bad input ends in an `error` message with a stable code, then (when fatal) a close code in
- * 4000–4999. Nothing a peer sends can throw past this file: the coordinator keeps serving others.
+ * The WebSocket transport of worker connections: a `ws` server on the coordinator's HTTP(S)
+ * server at /ws. Framing, limits and the protocol itself live in worker-sessions.ts.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { decodeWorkerMessage, encodeMessage } from '../../core/protocol/codec.js';
+import type { Server } from 'node:http';
+import { WebSocketServer, type RawData } from 'ws';
 import { CohortError, type ErrorCode } from '../../core/protocol/errors.js';
 import type { WireLimits } from '../../core/protocol/limits.js';
-import { PROTOCOL_VERSION, type ChallengeMessage, type CoordinatorMessage, type WorkerKind, type WorkerMessage } from '../../core/protocol/messages.js';
-import type { WorkerChannel } from '../engine/channel.js';
-import type { RunEngine } from '../engine/run-engine.js';
-import type { RunStore } from '../store/run-store.js';
-import { RateLimiter } from './rate-limiter.js';
-import { verifyHello } from './verify-hello.js';
+import type { WorkerSessions } from './worker-sessions.js';
 
-export interface GatewayOptions {
-  server: Server;
-  coordinatorId: string;
-  coordinatorUrl: string;
-  limits: WireLimits;
-  store: RunStore;
-  engine: () => RunEngine | undefined;
-  log: (level: 'debug' | 'info' | 'warn', message: string) => void;
-  /** Sees every validated message from a signed-in worker (metrics, audits, tests). */
-  observe?: ((address: string, message: WorkerMessage) => void) | undefined;
-}
+export type { GatewayCounters } from './worker-sessions.js';
 
-/** Errors after which the connection is closed, not just answered. */
-const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'E_FRAME_TEXT',
-  'E_FRAME_TOO_LARGE',
-  'E_FRAME_DECODE',
-  'E_MESSAGE_INVALID',
-  'E_MESSAGE_UNKNOWN_TYPE',
-  'E_RATE_LIMITED',
-  'E_PROTOCOL_VERSION',
-  'E_UNEXPECTED_MESSAGE',
-  'E_AUTH_BAD_SIGNATURE',
-  'E_AUTH_REPLAY',
-  'E_AUTH_WRONG_COORDINATOR',
-  'E_UPDATE_LENGTH',
-  'E_UPDATE_NOT_FINITE',
-]);
-
-export interface GatewayCounters {
-  bytesIn: number;
-  bytesOut: number;
-  errors: Partial<Record<ErrorCode, number>>;
-}
-
-class Connection implements WorkerChannel {
-  sessionId = randomUUID();
-  address = '';
-  kind: WorkerKind = 'node';
-  authenticated = false;
-  nonceUsed = false;
-  closed = false;
-  readonly limiter: RateLimiter;
-  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    readonly socket: WebSocket,
-    readonly challenge: ChallengeMessage,
-    limits: WireLimits,
-    private readonly counters: GatewayCounters,
-  ) {
-    this.limiter = new RateLimiter(limits.maxMessagesPerWindow, limits.rateWindowMs);
-  }
-
-  send(message: CoordinatorMessage): void {
-    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
-    const bytes = encodeMessage(message);
-    this.counters.bytesOut += bytes.byteLength;
-    this.socket.send(bytes);
-  }
-
-  close(code: ErrorCode, message: string): void {
-    if (this.closed) return;
-    this.send({ type: 'error', code, message: message.slice(0, 4000) });
-    this.closed = true;
-    this.socket.close(new CohortError(code).closeCode, code);
-  }
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }
 
 export class WsGateway {
   private readonly wss: WebSocketServer;
-  private readonly byAddress = new Map<string, Connection>();
-  readonly counters: GatewayCounters = { bytesIn: 0, bytesOut: 0, errors: {} };
 
-  constructor(private readonly options: GatewayOptions) {
+  constructor(
+    server: Server,
+    limits: WireLimits,
+    readonly sessions: WorkerSessions,
+    log: (level: 'debug' | 'info' | 'warn', message: string) => void,
+  ) {
     // ws enforces a hard ceiling at twice our limit (closing with 1009); frames between the two
     // get our own E_FRAME_TOO_LARGE, so clients see a stable code for ordinary oversize frames.
-    this.wss = new WebSocketServer({ server: options.server, path: '/ws', maxPayload: options.limits.maxFrameBytes * 2 });
-    this.wss.on('connection', (socket, request) => this.onConnection(socket, request));
+    this.wss = new WebSocketServer({ server, path: '/ws', maxPayload: limits.maxFrameBytes * 2 });
+    this.wss.on('connection', (socket, request) => {
+      socket.on('error', (error) => log('debug', `socket error from ${request.socket.remoteAddress}: ${error.message}`));
+      const handle = sessions.accept({
+        send: (bytes) => socket.send(bytes),
+        close: (code, reason) => socket.close(code, reason),
+        get open() {
+          return socket.readyState === socket.OPEN;
+        },
+      });
+      socket.on('message', (data, isBinary) => handle.onFrame(toBytes(data), isBinary));
+      socket.on('close', (code, reason) => handle.onClose(code, reason.toString()));
+    });
+  }
+
+  get counters(): WorkerSessions['counters'] {
+    return this.sessions.counters;
   }
 
   connectedCount(): number {
-    return this.byAddress.size;
+    return this.sessions.connectedCount();
   }
 
-  /** Tell every worker the run ended, then close all connections. */
+  /** Close every connection, then the server. */
   async close(code: ErrorCode = 'E_SHUTTING_DOWN'): Promise<void> {
     for (const client of this.wss.clients) client.close(new CohortError(code).closeCode, code);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-  }
-
-  private count(code: ErrorCode): void {
-    this.counters.errors[code] = (this.counters.errors[code] ?? 0) + 1;
-  }
-
-  private onConnection(socket: WebSocket, request: IncomingMessage): void {
-    const { limits, coordinatorId, coordinatorUrl, log } = this.options;
-    const challenge: ChallengeMessage = {
-      type: 'challenge',
-      protocol: PROTOCOL_VERSION,
-      coordinatorId,
-      coordinatorUrl,
-      nonce: `0x${randomBytes(32).toString('hex')}`,
-    };
-    const connection = new Connection(socket, challenge, limits, this.counters);
-    socket.on('error', (error) => log('debug', `socket error from ${request.socket.remoteAddress}: ${error.message}`));
-    if (this.wss.clients.size > limits.maxConnections) {
-      this.count('E_TOO_MANY_CONNECTIONS');
-      connection.close('E_TOO_MANY_CONNECTIONS', `limit of ${limits.maxConnections} connections reached`);
-      return;
-    }
-    connection.handshakeTimer = setTimeout(() => {
-      if (!connection.authenticated) connection.close('E_AUTH_TIMEOUT', `no signed hello within ${limits.handshakeTimeoutMs} ms`);
-    }, limits.handshakeTimeoutMs);
-    socket.on('message', (data, isBinary) => this.onFrame(connection, data, isBinary));
-    socket.on('close', (code, reason) => this.onClose(connection, code, reason.toString()));
-    connection.send(challenge);
-  }
-
-  private onFrame(connection: Connection, data: RawData, isBinary: boolean): void {
-    if (connection.closed) return;
-    try {
-      if (!connection.limiter.take()) throw new CohortError('E_RATE_LIMITED', `more than ${this.options.limits.maxMessagesPerWindow} messages in ${this.options.limits.rateWindowMs} ms`);
-      if (!isBinary) throw new CohortError('E_FRAME_TEXT');
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-      this.counters.bytesIn += bytes.byteLength;
-      const message = decodeWorkerMessage(bytes, this.options.limits.maxFrameBytes);
-      this.dispatch(connection, message);
-    } catch (error) {
-      this.reportError(connection, error);
-    }
-  }
-
-  /** Answer a refused message with its code; close the connection when the code is fatal. */
-  private reportError(connection: Connection, error: unknown): void {
-    const e = error instanceof CohortError ? error : new CohortError('E_INTERNAL', error instanceof Error ? error.message : String(error));
-    this.count(e.code);
-    this.options.log(e.code === 'E_INTERNAL' ? 'warn' : 'info', `${connection.address || 'unauthenticated peer'}: ${e.code} ${e.message}`);
-    if (FATAL.has(e.code) || e.code === 'E_INTERNAL') {
-      // Leave the pool now, not when the close handshake ends, so no round selects it meanwhile.
-      if (connection.authenticated) this.options.engine()?.removeWorker(connection, e.code);
-      connection.close(e.code, e.message);
-    } else {
-      connection.send({ type: 'error', code: e.code, message: e.message.slice(0, 4000) });
-    }
-  }
-
-  private dispatch(connection: Connection, message: WorkerMessage): void {
-    if (!connection.authenticated) {
-      if (message.type !== 'hello') throw new CohortError('E_UNEXPECTED_MESSAGE', `expected hello, got ${message.type}`);
-      const used = connection.nonceUsed;
-      connection.nonceUsed = true; // one signature attempt per challenge
-      connection.address = verifyHello(message, connection.challenge, used);
-      connection.kind = message.kind;
-      this.options.observe?.(connection.address, message);
-      this.admit(connection);
-      return;
-    }
-    this.options.observe?.(connection.address, message);
-    const engine = this.options.engine();
-    switch (message.type) {
-      case 'hello':
-        throw new CohortError('E_UNEXPECTED_MESSAGE', 'already signed in');
-      case 'ready':
-        if (!engine || message.runId !== engine.runId) throw new CohortError('E_UPDATE_STALE', `run ${message.runId} is not active here`);
-        this.options.store.updateSessionBackend(connection.sessionId, message.backend.backend, message.backend.reason);
-        engine.addReady({ channel: connection, backend: message.backend, examples: message.examples });
-        return;
-      case 'update':
-        if (!engine) throw new CohortError('E_UPDATE_STALE', 'no run is active');
-        engine.onUpdate(connection, message);
-        return;
-      case 'trained':
-        if (!engine) throw new CohortError('E_UPDATE_STALE', 'no run is active');
-        engine.onTrained(connection, message);
-        return;
-      case 'secagg-reply':
-        if (!engine) throw new CohortError('E_SECAGG_STAGE', 'no run is active');
-        // Verification is asynchronous (WebCrypto); its refusal is reported like any other error.
-        engine.onSecAggReply(connection, message).catch((error: unknown) => this.reportError(connection, error));
-        return;
-      case 'error':
-        this.options.log('info', `worker ${connection.address} reported ${message.code}: ${message.message}`);
-        return;
-    }
-  }
-
-  private admit(connection: Connection): void {
-    clearTimeout(connection.handshakeTimer);
-    connection.authenticated = true;
-    const previous = this.byAddress.get(connection.address);
-    if (previous && previous !== connection) {
-      // The newer connection wins: a worker that reconnects must never count twice.
-      this.options.engine()?.removeWorker(previous, 'replaced by a newer connection');
-      previous.close('E_SESSION_REPLACED', 'a newer connection with the same identity replaced this one');
-    }
-    this.byAddress.set(connection.address, connection);
-    const engine = this.options.engine();
-    this.options.store.openSession({
-      id: connection.sessionId,
-      runId: engine?.runId ?? null,
-      address: connection.address,
-      kind: connection.kind,
-      connectedAt: Date.now(),
-    });
-    this.options.log('info', `worker ${connection.address} (${connection.kind}) signed in`);
-    if (engine) connection.send({ type: 'welcome', address: connection.address, sessionId: connection.sessionId, run: engine.runInfo() });
-  }
-
-  private onClose(connection: Connection, code: number, reason: string): void {
-    connection.closed = true;
-    clearTimeout(connection.handshakeTimer);
-    if (!connection.authenticated) return;
-    if (this.byAddress.get(connection.address) === connection) this.byAddress.delete(connection.address);
-    this.options.store.closeSession(connection.sessionId, code, reason);
-    this.options.engine()?.removeWorker(connection, reason || `connection closed (${code})`);
   }
 }
