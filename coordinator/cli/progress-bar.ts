@@ -4,8 +4,8 @@
  *
  *   rounds [██████████░░░░░░░░░░]  5/10  50%  eta 42s  accuracy 91.20%
  *
- * Lines printed while the bar is up must go through `bar.log(line)`, which clears the bar, prints
- * the line and draws the bar again below it.
+ * Lines printed while the bar is up must go through `bar.log(line)` (or, for a logger, the stream
+ * `bar.above(process.stderr)`), which clears the bar, prints the line and draws the bar below it.
  *
  * (The `progress` package in node_modules is only a transitive dependency, unmaintained since
  * 2019; this is the part of it we need.)
@@ -87,14 +87,26 @@ export class ProgressBar {
     this.draw(false);
   }
 
-  /** Prints `line` above the bar (or plainly, when the bar is off). */
-  log(line: string): void {
+  /** Prints `line` above the bar (or plainly, when the bar is off), on `stream` (default the bar's). */
+  log(line: string, stream: ProgressStream = this.stream): void {
+    this.print(`${line}\n`, stream);
+  }
+
+  /**
+   * A writable for anything else that shares the terminal, such as the logger:
+   * `createLogger({ stream: bar.above(process.stderr) })`. Text goes to `stream`, above the bar.
+   */
+  above(stream: ProgressStream = this.stream): { write(text: string): void } {
+    return { write: (text) => this.print(text, stream) };
+  }
+
+  private print(text: string, stream: ProgressStream): void {
     if (!this.enabled) {
-      this.stream.write(`${line}\n`);
+      stream.write(text);
       return;
     }
     this.clear();
-    this.stream.write(`${line}\n`);
+    stream.write(text);
     if (!this.finished) this.draw(true);
   }
 

@@ -52,7 +52,7 @@ export const RUN_FLAGS_HELP = `  --rounds N               rounds to run (default
   --secagg-threshold T     Shamir threshold (default: smallest strict majority of K+1)
   --secagg-clip C          clip each update coordinate to [−C, C] (default 1)
   --secagg-bits B          fixed-point bits per coordinate (default 16)
-  --secagg-weight-cap N    examples at which a worker's weight reaches 1 (default: 60000 × epochs)
+  --secagg-weight-cap N    examples at which a worker's weight reaches 1 (default: the round's largest)
   --secagg-stage-timeout SEC   deadline of each SecAgg+ stage (default 30)`;
 
 export function secureAggregationFromFlags(values: FlagValues): RunConfig['secureAggregation'] {

@@ -69,6 +69,9 @@ export class EventStreamHub {
       'x-accel-buffering': 'no',
     });
     const client: Client = { response, runId };
+    // The first page on the live run starts from this snapshot: changes made while nobody was
+    // following are in it, so they are not sent again as a delta.
+    if (this.live && runId === this.live.runId && !this.followsLive()) this.live.takeDelta();
     this.clients.add(client);
     const drop = (): void => {
       this.clients.delete(client);
@@ -81,13 +84,19 @@ export class EventStreamHub {
 
   /** Sends pending changes of the live run now (also runs every `flushMs`). */
   flush(): void {
-    if (!this.live) return;
+    // Nobody watching: no store reads, no provider calls, no JSON.
+    if (!this.live || !this.followsLive()) return;
     const now = Date.now();
     const pollProviders = now - this.lastProviderPoll >= this.limits.providerPollMs;
     if (pollProviders) this.lastProviderPoll = now;
     this.live.refresh(pollProviders);
     const delta: RunDelta | undefined = this.live.takeDelta();
     if (delta) this.broadcast(this.live.runId, `event: delta\ndata: ${JSON.stringify(delta)}\n\n`);
+  }
+
+  private followsLive(): boolean {
+    for (const client of this.clients) if (client.runId === this.live?.runId) return true;
+    return false;
   }
 
   close(): void {

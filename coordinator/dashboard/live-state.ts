@@ -8,7 +8,6 @@ import type { WorkerMessage } from '../../core/protocol/messages.js';
 import { nextSecAggStage, SECAGG_STAGES, type SecAggStage } from '../../core/protocol/secagg.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { RunEngine } from '../engine/run-engine.js';
-import type { GatewayCounters } from '../server/ws-gateway.js';
 import type { ContributionRow, Incident, IncidentKind, RoundRow, RunDelta, RunListItem, RunSnapshot, StageInfo, Traffic, WorkerRow } from './api-types.js';
 import { configFacts, runListItem, storedContributions, storedFailures, storedRounds, type StoreView } from './history.js';
 import { readProviders, type DashboardProviders, type ProviderReadings } from './providers.js';
@@ -16,9 +15,9 @@ import { readProviders, type DashboardProviders, type ProviderReadings } from '.
 /** The part of the run engine the dashboard reads. */
 export type EngineView = Pick<RunEngine, 'runId' | 'on' | 'workerStats' | 'isPaused' | 'runInfo'>;
 
-/** The part of the WebSocket gateway the dashboard reads. */
+/** The part of the WebSocket gateway (or its in-memory twin) the dashboard reads. */
 export interface GatewayView {
-  readonly counters: GatewayCounters;
+  readonly counters: { readonly bytesIn: number; readonly bytesOut: number; readonly errors: Readonly<Partial<Record<string, number>>> };
   connectedCount(): number;
 }
 

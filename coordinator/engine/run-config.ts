@@ -42,7 +42,7 @@ export const runConfigSchema = z
         threshold: z.number().int().min(2).optional(),
         clipRange: z.number().positive().optional(),
         bits: z.number().int().min(2).max(31).optional(),
-        /** Examples at which a worker's weight reaches 1; default: one round's work of a full MNIST shard set. */
+        /** Examples at which a worker's weight reaches 1; default: the most any selected worker can train on that round. */
         weightCap: z.number().int().positive().optional(),
         /** Deadline of each stage other than training + masked input. */
         stageTimeoutMs: z.number().int().min(100).optional(),

@@ -309,7 +309,7 @@ export class RunEngine {
       // Each worker shuffles differently, but reproducibly.
       seed: (this.config.seed * 31 + round * 1_009 + hashAddress(worker.channel.address)) | 0,
     });
-    const secure = secureAggregationFor(this.config, selected.length);
+    const secure = secureAggregationFor(this.config, selected.map((w) => w.examples));
     let outcome: RoundOutcome & { failure?: string };
     if (secure) {
       const active = startSecureRound({

@@ -7,8 +7,6 @@ import { defaultSecAggConfig, validateSecAggConfig, type SecAggConfig } from '..
 import type { RunConfig } from './run-config.js';
 
 export const DEFAULT_STAGE_TIMEOUT_MS = 30_000;
-/** MNIST's 60k training examples: a worker holding all of them, for one epoch, has weight 1. */
-export const DEFAULT_WEIGHT_CAP_PER_EPOCH = 60_000;
 export const DEFAULT_MAX_WORKERS = 10_000;
 
 export interface RoundSecAgg {
@@ -17,21 +15,28 @@ export interface RoundSecAgg {
   stageTimeoutMs: number;
 }
 
-export function secureAggregationFor(config: RunConfig, workers: number): RoundSecAgg | undefined {
+/**
+ * `examples` are the local dataset sizes the selected workers declared when they became ready.
+ * Without an explicit weightCap, the cap is the most work any of them can declare this round, so
+ * the largest weight is close to 1: fixed-point precision is relative to the cap, and a cap far
+ * above every worker's work would leave the weighted sum in the quantization noise.
+ */
+export function secureAggregationFor(config: RunConfig, examples: readonly number[]): RoundSecAgg | undefined {
   const options = config.secureAggregation;
   if (options === false) return undefined;
   const { weightCap, stageTimeoutMs, maxWorkers: _maxWorkers, ...overrides } = options;
   return {
-    secagg: defaultSecAggConfig(workers, overrides),
-    weightCap: weightCap ?? defaultWeightCap(config),
+    secagg: defaultSecAggConfig(examples.length, overrides),
+    weightCap: weightCap ?? roundWeightCap(config, examples),
     stageTimeoutMs: stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS,
   };
 }
 
-/** One round's declared work can never exceed this, so weights stay in (0, 1]. */
-export function defaultWeightCap(config: RunConfig): number {
-  const perEpoch = config.maxLocalSteps === undefined ? DEFAULT_WEIGHT_CAP_PER_EPOCH : Math.min(DEFAULT_WEIGHT_CAP_PER_EPOCH, config.maxLocalSteps * config.batchSize);
-  return perEpoch * config.localEpochs;
+/** The most examples one worker can train on this round: its data, capped by max-local-steps, × epochs. */
+export function roundWeightCap(config: RunConfig, examples: readonly number[]): number {
+  const stepCap = config.maxLocalSteps === undefined ? Number.POSITIVE_INFINITY : config.maxLocalSteps * config.batchSize;
+  const largest = Math.max(1, ...examples.map((n) => Math.min(n, stepCap)));
+  return Math.max(1, Math.round(largest * config.localEpochs));
 }
 
 /**

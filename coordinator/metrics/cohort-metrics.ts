@@ -14,10 +14,16 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineEvent } from '../engine/events.js';
 import type { RunEngine } from '../engine/run-engine.js';
-import type { GatewayCounters } from '../server/ws-gateway.js';
+
+/** The gateway's running totals (the WebSocket gateway or its in-memory twin). */
+export interface GatewayTotals {
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly errors: Readonly<Partial<Record<string, number>>>;
+}
 
 export interface MetricsGatewayView {
-  readonly counters: GatewayCounters;
+  readonly counters: GatewayTotals;
   connectedCount(): number;
 }
 
@@ -99,7 +105,7 @@ export class CohortMetrics {
       },
     });
     // The gateway keeps running totals; these counters follow them at scrape time.
-    const follow = (name: string, help: string, read: (c: GatewayCounters) => number): void => {
+    const follow = (name: string, help: string, read: (c: GatewayTotals) => number): void => {
       let seen = 0;
       new Counter({
         name,

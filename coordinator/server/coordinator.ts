@@ -47,6 +47,8 @@ export interface Coordinator {
   readonly engine: RunEngine;
   readonly store: RunStore;
   readonly gateway: WsGateway;
+  /** Every worker connection, whatever its transport (connectInMemory attaches simulated workers here). */
+  readonly sessions: WorkerSessions;
   readonly resumedAfterRound: number;
   /** Resolves when the run ends. */
   readonly done: Promise<RunSummary>;
@@ -122,6 +124,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     closing ??= (async () => {
       engine.stop('coordinator shutting down', true);
       await done.catch(() => undefined);
+      sessions.closeAll();
       await gateway.close();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -131,5 +134,5 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     return closing;
   };
   log('info', `coordinator ${coordinatorId} listening on ${httpUrl} (run ${runId}${resumedAfterRound ? `, resumed after round ${resumedAfterRound}` : ''})`);
-  return { wsUrl, httpUrl, port, engine, store, gateway, resumedAfterRound, done, close };
+  return { wsUrl, httpUrl, port, engine, store, gateway, sessions, resumedAfterRound, done, close };
 }

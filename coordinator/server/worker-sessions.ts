@@ -242,7 +242,8 @@ export class WorkerSessions {
     clearTimeout(connection.handshakeTimer);
     if (!connection.authenticated) return;
     if (this.byAddress.get(connection.address) === connection) this.byAddress.delete(connection.address);
-    this.options.store.closeSession(connection.sessionId, code, reason);
+    // Connections can outlive the store by a tick at shutdown; their end is then not recorded.
+    if (this.options.store.isOpen) this.options.store.closeSession(connection.sessionId, code, reason);
     this.options.engine()?.removeWorker(connection, reason || `connection closed (${code})`);
   }
 }

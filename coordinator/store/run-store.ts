@@ -73,6 +73,10 @@ export class RunStore {
     if (this.db.open) this.db.close();
   }
 
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
   /** This coordinator's stable id, made on first use: workers sign challenges that name it. */
   coordinatorId(): string {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'coordinator_id'").get() as { value: string } | undefined;

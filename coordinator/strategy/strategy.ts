@@ -15,7 +15,24 @@ export interface RoundAggregate {
   /** Σ wᵢ. */
   totalWeight: number;
   contributors: number;
+  /**
+   * Each contributor's own update. Only plain (non-secure) rounds can fill this, and the engine
+   * does so only for strategies that set `needsIndividualUpdates`.
+   */
+  individualUpdates?: ReadonlyArray<IndividualUpdate>;
 }
+
+/** One worker's update, as a plain round sees it. */
+export interface IndividualUpdate {
+  /** local − global. */
+  delta: Float32Array;
+  /** The worker's aggregation weight (its examples this round). */
+  weight: number;
+  address: string;
+}
+
+/** Server-side optimizer state (momentum, Adam moments), one vector per name; safe to checkpoint. */
+export type StrategyState = Record<string, Float32Array>;
 
 export interface Strategy {
   readonly name: string;
@@ -24,4 +41,11 @@ export interface Strategy {
   configureRound(round: number, base: TrainConfig): TrainConfig;
   /** The new global weights. Must not modify `global`. */
   aggregate(round: number, global: Float32Array, result: RoundAggregate): Float32Array;
+  /**
+   * A copy of the server-side state that `aggregate` carries from round to round, for checkpoints.
+   * Stateless strategies return `{}` or leave this out.
+   */
+  state?(): StrategyState;
+  /** Puts back what `state()` returned (e.g. when a run resumes from a checkpoint). */
+  restore?(state: StrategyState): void;
 }

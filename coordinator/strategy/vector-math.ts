@@ -32,3 +32,21 @@ export function allFinite(x: Float32Array): boolean {
   }
   return true;
 }
+
+/** scale · x (a new array). */
+export function scaled(x: Float32Array, scale: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = scale * x[i]!;
+  return out;
+}
+
+/** ‖a − b‖², accumulated in double precision. */
+export function squaredDistance(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new RangeError(`length mismatch: ${a.length} vs ${b.length}`);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    sum += d * d;
+  }
+  return sum;
+}

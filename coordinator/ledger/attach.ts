@@ -1,0 +1,143 @@
+/**
+ * Wires the ledger into a coordinator: checks the chain run, binds it to the store run, and gives
+ * back the engine's onRoundCommit hook, the allowlist check for sign-in and the outbox sender.
+ *
+ * @example
+ *   const ledger = await attachLedger({ store, runId, config: ledgerConfig, log });
+ *   const engine = new RunEngine({ ..., onRoundCommit: ledger.onRoundCommit });
+ *   // at sign-in: ledger.checkAllowed(address)   (throws E_NOT_ALLOWED)
+ *   // on shutdown, after the engine has stopped and before store.close(): await ledger.close();
+ */
+import type Database from 'better-sqlite3';
+import type { JsonRpcProvider } from 'ethers';
+import { CohortError } from '../../core/protocol/errors.js';
+import { connectChain, connectLedger, runStatus, walletSigner, type Ledger, type RunStatus } from '../../contracts/ledger-client.js';
+import type { RewardTree } from '../../contracts/merkle.js';
+import type { RoundCommit } from '../engine/run-engine.js';
+import type { LogFn } from '../log.js';
+import type { RunStore } from '../store/run-store.js';
+import { loadLedgerKey, rewardPolicyOf, type LedgerConfig } from './ledger-config.js';
+import { bindRun, enqueueRound, rewardTreeOf, storedBinding, type LedgerBinding } from './outbox.js';
+import { allowlistOf, checkAllowed } from './rewards.js';
+import { LedgerSender, type SenderOptions } from './sender.js';
+
+export interface AttachLedgerOptions {
+  readonly store: RunStore;
+  /** The run store's run id. */
+  readonly runId: string;
+  readonly config: LedgerConfig;
+  /** The coordinator's key; default: loaded from `config.key` (environment variable or 0600 file). */
+  readonly privateKey?: string | undefined;
+  readonly log?: LogFn | undefined;
+  /** Retry tuning for the sender (tests shorten it). */
+  readonly sender?: Pick<SenderOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'idlePollMs'> | undefined;
+}
+
+export interface AttachedLedger {
+  /** Pass to RunEngine: writes the round's outbox row inside the round's transaction. */
+  readonly onRoundCommit: (commit: RoundCommit, db: Database.Database) => void;
+  /** For sign-in: throws E_NOT_ALLOWED when the run has an allowlist without `address`. */
+  readonly checkAllowed: (address: string) => void;
+  readonly sender: LedgerSender;
+  /** cohort_ledger_outbox_pending. */
+  readonly pendingCount: () => number;
+  /** Waits until every enqueued round is on chain (true), or `timeoutMs` passes (false). */
+  readonly drain: (timeoutMs: number) => Promise<boolean>;
+  /** The coordinator's reward tree over every enqueued round (proofs for workers). */
+  readonly rewardTree: () => RewardTree;
+  readonly ledger: Ledger;
+  readonly binding: LedgerBinding;
+  readonly coordinatorAddress: string;
+  /** Stops the sender and the provider; pending rows stay in the store for the next start. */
+  close(): Promise<void>;
+}
+
+export async function attachLedger(options: AttachLedgerOptions): Promise<AttachedLedger> {
+  const { store, runId, config } = options;
+  const log: LogFn = options.log ?? (() => undefined);
+  const db = store.database;
+  const privateKey = options.privateKey ?? loadLedgerKey(config.key);
+  const previous = storedBinding(db, runId);
+
+  // A resumed run may start while the chain is down: its binding (and chain id) is in the store,
+  // and the outbox is made for exactly that. A new run must see its contract run first.
+  let provider: JsonRpcProvider;
+  try {
+    provider = await connectChain(config.rpcUrl, previous ? { chainId: previous.chainId } : {});
+  } catch (err) {
+    throw new CohortError('E_CHAIN_UNAVAILABLE', `ledger: cannot reach ${config.rpcUrl}; the chain is needed to start a paid run`, { cause: err });
+  }
+  const signer = walletSigner(privateKey, provider);
+  const coordinatorAddress = await signer.getAddress();
+  const fromBlock = previous?.fromBlock ?? config.fromBlock;
+  const ledger = connectLedger(previous?.ledgerAddress ?? config.ledgerAddress, signer, { fromBlock });
+
+  let status: RunStatus | undefined;
+  try {
+    status = await runStatus(ledger, previous?.chainRunId ?? config.chainRunId);
+  } catch (err) {
+    if (!(previous && err instanceof CohortError && err.code === 'E_CHAIN_UNAVAILABLE')) {
+      provider.destroy();
+      throw err;
+    }
+    log('warn', `ledger: ${config.rpcUrl} is not answering; rounds wait in the outbox until it does`);
+  }
+  if (status) {
+    try {
+      checkRun(status, coordinatorAddress, config);
+    } catch (err) {
+      provider.destroy();
+      throw err;
+    }
+  }
+
+  const { binding, differences } = bindRun(db, runId, {
+    chainId: Number((await provider.getNetwork()).chainId),
+    ledgerAddress: ledger.address,
+    chainRunId: config.chainRunId,
+    fromBlock,
+    policy: rewardPolicyOf(config),
+    allowlist: config.allowlist,
+  });
+  if (differences.length > 0) {
+    log('warn', `ledger: run ${runId} keeps the settings it started with; ignoring new ${differences.join(', ')}`);
+  }
+  const allowlist = allowlistOf(binding.allowlist);
+  if (status && status.funded - status.allocated < binding.policy.budgetWei && store.lastCompletedRound(runId) === 0) {
+    log('warn', `ledger: run ${binding.chainRunId} has ${status.funded - status.allocated} wei unallocated, less than the budget ${binding.policy.budgetWei}; later rounds will wait until it is funded`);
+  }
+
+  const sender = new LedgerSender({ db, runId, ledger, log, ...options.sender }).start();
+  log('info', `ledger: run ${runId} pays through run ${binding.chainRunId} of ${ledger.address} (chain ${binding.chainId}) as ${coordinatorAddress}; ${sender.pendingCount()} rounds pending`);
+
+  let closed: Promise<void> | undefined;
+  return {
+    onRoundCommit: (commit, txDb) => {
+      enqueueRound(txDb, { runId: commit.runId, round: commit.round, contributions: commit.contributions, weights: commit.weights, binding });
+      sender.notify();
+    },
+    checkAllowed: (address) => checkAllowed(allowlist, address),
+    sender,
+    pendingCount: () => sender.pendingCount(),
+    drain: (timeoutMs) => sender.drain(timeoutMs),
+    rewardTree: () => rewardTreeOf(db, runId),
+    ledger,
+    binding,
+    coordinatorAddress,
+    close: () => {
+      closed ??= sender.stop().then(() => provider.destroy());
+      return closed;
+    },
+  };
+}
+
+/** Refuses a contract run this coordinator cannot record for, with a sentence that says why. */
+function checkRun(status: RunStatus, coordinator: string, config: LedgerConfig): void {
+  if (status.coordinator.toLowerCase() !== coordinator.toLowerCase()) {
+    throw new CohortError(
+      'E_CONFIG_INVALID',
+      `ledger: run ${status.runId} of ${config.ledgerAddress} names coordinator ${status.coordinator}, but this key is ${coordinator}`,
+    );
+  }
+  if (status.ended) throw new CohortError('E_CONFIG_INVALID', `ledger: run ${status.runId} of ${config.ledgerAddress} has ended; create a new run`);
+}

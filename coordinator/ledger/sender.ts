@@ -1,0 +1,188 @@
+/**
+ * Delivers the ledger outbox to the chain: one row at a time, lowest round first, retrying with
+ * exponential backoff while the chain is unreachable or the transaction fails.
+ *
+ * Exactly-once comes from the contract, not from us: recordRound is idempotent per (run, round).
+ * If we crash after the chain took a round but before the row was marked, or the receipt was
+ * lost in an outage, the retry finds the round's own event and resolves 'already-recorded' with
+ * the original transaction, so the row is marked with that hash and nothing is sent twice. The
+ * same round on chain with a different root is E_LEDGER_ROUND_CONFLICT: the store and the chain
+ * disagree about history, which no retry can fix, so the row is marked `conflict`, logged as an
+ * error, and the sender stops there (later roots build on it) until a person looks.
+ */
+import type Database from 'better-sqlite3';
+import { CohortError } from '../../core/protocol/errors.js';
+import { recordRound, type Ledger, type RecordOutcome } from '../../contracts/ledger-client.js';
+import type { LogFn } from '../log.js';
+import { ensureLedgerTables, firstUnsent, markConflict, markFailed, markSent, payloadEntries, unsentCount, type OutboxRow } from './outbox.js';
+
+export interface SenderOptions {
+  readonly db: Database.Database;
+  /** The run store's run whose rows this sender delivers. */
+  readonly runId: string;
+  /** The ledger, with the coordinator's signer. */
+  readonly ledger: Ledger;
+  readonly log?: LogFn | undefined;
+  /** First retry delay; doubles per consecutive failure. Default 500 ms. */
+  readonly initialBackoffMs?: number | undefined;
+  /** Longest retry delay. Default 30 000 ms. */
+  readonly maxBackoffMs?: number | undefined;
+  /** How often an idle sender looks for rows nobody told it about. Default 5 000 ms. */
+  readonly idlePollMs?: number | undefined;
+}
+
+/** Sends one outbox row's round; resolves 'recorded' or 'already-recorded'. Used by the sender and its tests. */
+export async function deliver(ledger: Ledger, row: OutboxRow): Promise<RecordOutcome> {
+  const { payload } = row;
+  if (payload.ledger.toLowerCase() !== ledger.address.toLowerCase()) {
+    throw new CohortError('E_CONFIG_INVALID', `outbox round ${row.round} is for ledger ${payload.ledger}, not ${ledger.address}`);
+  }
+  return recordRound(ledger, {
+    runId: BigInt(payload.chainRunId),
+    round: payload.round,
+    modelHash: payload.modelHash,
+    entries: payloadEntries(payload),
+    cumulativeRoot: payload.cumulativeRoot,
+  });
+}
+
+export class LedgerSender {
+  private readonly options: SenderOptions;
+  private readonly log: LogFn;
+  private loop: Promise<void> | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private failures = 0;
+  private conflictError: CohortError | undefined;
+
+  constructor(options: SenderOptions) {
+    this.options = options;
+    this.log = options.log ?? (() => undefined);
+    ensureLedgerTables(options.db);
+  }
+
+  /** Starts the background loop (idempotent). */
+  start(): this {
+    if (!this.stopped) this.loop ??= this.run();
+    return this;
+  }
+
+  /** A row was enqueued: look now rather than at the next poll. Safe to call inside the round's transaction. */
+  notify(): void {
+    // After the current (synchronous) transaction has committed, never inside it.
+    setImmediate(() => this.wake?.());
+  }
+
+  /** Rounds not yet on chain, conflicts included: cohort_ledger_outbox_pending. */
+  pendingCount(): number {
+    return this.options.db.open ? unsentCount(this.options.db, this.options.runId) : 0;
+  }
+
+  /** The conflict that stopped this sender, if any. */
+  get conflict(): CohortError | undefined {
+    return this.conflictError;
+  }
+
+  /**
+   * Resolves true once every row is sent, false after `timeoutMs`. Rejects with the
+   * E_LEDGER_ROUND_CONFLICT error if a row is in conflict, since it would never drain.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const conflict = this.conflictError ?? this.storedConflict();
+      if (conflict) throw conflict;
+      if (this.pendingCount() === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  /**
+   * Stops the loop. A send in flight is awaited up to `graceMs` (default 10 s); if it is still
+   * going, its row stays pending and the next sender finds it already recorded.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    if (!this.loop) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+  }
+
+  private storedConflict(): CohortError | undefined {
+    const row = this.options.db.open ? firstUnsent(this.options.db, this.options.runId) : undefined;
+    return row?.status === 'conflict' ? new CohortError('E_LEDGER_ROUND_CONFLICT', row.lastError ?? `round ${row.round} conflicts with the chain`) : undefined;
+  }
+
+  private async run(): Promise<void> {
+    const { db, runId } = this.options;
+    while (!this.stopped && db.open) {
+      const row = firstUnsent(db, runId);
+      if (!row) {
+        await this.pause(this.options.idlePollMs ?? 5_000);
+        continue;
+      }
+      if (row.status === 'conflict') {
+        if (!this.conflictError) {
+          this.conflictError = new CohortError('E_LEDGER_ROUND_CONFLICT', row.lastError ?? `round ${row.round} conflicts with the chain`);
+          this.log('error', `ledger: round ${row.round} of run ${runId} is in conflict with the chain; no later round will be sent: ${row.lastError ?? ''}`);
+        }
+        await this.pause(this.options.idlePollMs ?? 5_000);
+        continue;
+      }
+      await this.attempt(row);
+    }
+  }
+
+  private async attempt(row: OutboxRow): Promise<void> {
+    const { db, runId } = this.options;
+    try {
+      const outcome = await deliver(this.options.ledger, row);
+      if (!db.open) return; // the store closed while we waited: the row is re-found as already recorded
+      markSent(db, runId, row.round, { txHash: outcome.txHash, outcome: outcome.status });
+      this.failures = 0;
+      this.log('info', `ledger: round ${row.round} ${outcome.status} in ${outcome.txHash} (${row.payload.entries.length} workers, ${row.payload.roundTotal} wei)`, {
+        round: row.round,
+        txHash: outcome.txHash,
+        gasUsed: outcome.gasUsed.toString(),
+      });
+    } catch (err) {
+      if (!db.open) return;
+      const message = err instanceof Error ? `${err instanceof CohortError ? `${err.code}: ` : ''}${err.message}` : String(err);
+      if (err instanceof CohortError && err.code === 'E_LEDGER_ROUND_CONFLICT') {
+        markConflict(db, runId, row.round, message);
+        this.conflictError = err;
+        this.log('error', `ledger: CONFLICT on round ${row.round} of run ${runId}: ${message}. Not retrying; later rounds are held back.`, {
+          round: row.round,
+          details: err.details,
+        });
+        return;
+      }
+      markFailed(db, runId, row.round, message);
+      this.failures += 1;
+      const delay = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.initialBackoffMs ?? 500) * 2 ** Math.min(this.failures - 1, 30));
+      // An unreachable chain is expected to heal; a revert (wrong key, underfunded run) needs a person.
+      const level = err instanceof CohortError && err.code === 'E_CHAIN_UNAVAILABLE' ? 'warn' : 'error';
+      this.log(level, `ledger: round ${row.round} not recorded (attempt ${row.attempts + 1}): ${message}; retrying in ${delay} ms`, { round: row.round });
+      await this.pause(delay);
+    }
+  }
+
+  /** Sleeps `ms`, or until notify() or stop(). */
+  private async pause(ms: number): Promise<void> {
+    if (this.stopped) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.wake = undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
