@@ -10,7 +10,18 @@ const BENCHMARKS: Record<string, { title: string; load: () => Promise<{ run: () 
   aggregate: { title: 'FedAvg aggregation', load: () => import('./aggregate.js') },
   codec: { title: 'Wire codec', load: () => import('./codec.js') },
   backends: { title: 'Node tfjs backends: training steps/s', load: () => import('./backends.js') },
-  secagg: { title: 'Secure aggregation (SecAgg+)', load: () => import('./secagg.js') },
+  secagg: {
+    title: 'Secure aggregation (SecAgg+)',
+    // The protocol's own costs, then what it adds to a real demo round.
+    load: async () => {
+      const [protocol, demo] = await Promise.all([import('./secagg.js'), import('./demo-round-time.js')]);
+      return { run: async () => `${await protocol.run()}
+
+### cohort demo round time
+
+${await demo.run()}` };
+    },
+  },
   browser: { title: 'Browser backends in Chromium: training steps/s', load: () => import('./browser.js') },
   gas: { title: 'Contract gas', load: () => import('./gas.js') },
 };
