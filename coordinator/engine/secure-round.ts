@@ -111,7 +111,7 @@ export function startSecureRound(request: SecureRoundRequest): ActiveSecureRound
         return { aggregate: { weightedDeltaSum: new Float32Array(0), totalWeight: 0, contributors: 0 }, survivors: [], dropped, failure: result.error.message };
       }
       if (result.status === 'done') {
-        const survivors = server.contributorIds().map((address) => {
+        const survivors = server.survivors().map((address) => {
           const m = trained.get(address);
           return { address, examples: m?.examples ?? 0, trainLoss: m?.loss ?? 0, trainMs: m?.trainMs ?? 0, steps: m?.steps ?? 0 };
         });

@@ -3,9 +3,10 @@
  * messages: each coordinator request goes to `handle`, whose reply goes back to the coordinator.
  *
  * Errors: a request for another run or round, or for a stage that is not the next one, is refused
- * with E_SECAGG_STAGE and leaves the state as it was (a replay cannot derail the worker). Any other
- * refusal — a bad signature, a tampered share, a lying coordinator — aborts the worker for this
- * round (`stage` becomes 'aborted'); the coordinator then counts it as dropped.
+ * with E_SECAGG_STAGE, and a malformed one with E_SECAGG_INVALID; both leave the state as it was (a
+ * replay cannot derail the worker). A check that fails inside a stage — a bad signature, a tampered
+ * share, a lying coordinator — aborts the worker for this round (`stage` becomes 'aborted', error
+ * E_SECAGG_INVALID / E_SECAGG_THRESHOLD / E_SECAGG_CONFIG); the coordinator then counts it as dropped.
  *
  * @example
  * const client = new SecAggClient({ id: address, runId, round, sign, verify });
@@ -134,7 +135,8 @@ export class SecAggClient {
   /** Set the update x and weight w ∈ (0, maxWeight] to aggregate; allowed until masked-input is handled. */
   setInput(vector: Float32Array, weight: number): void {
     const s = this.#state;
-    if (s.stage === 'done' || s.stage === 'aborted' || s.stage === SECAGG_STAGE.consistencyCheck || s.stage === SECAGG_STAGE.unmask) {
+    const past = s.stage === 'done' || s.stage === 'aborted' || s.stage === SECAGG_STAGE.consistencyCheck || s.stage === SECAGG_STAGE.unmask;
+    if (past || (this.#busy && s.stage === SECAGG_STAGE.maskedInput)) {
       throw new CohortError('E_SECAGG_STAGE', `input can no longer be set (stage ${s.stage})`);
     }
     if (!Number.isFinite(weight) || weight <= 0) throw new CohortError('E_SECAGG_INVALID', `weight must be positive, got ${weight}`);
@@ -143,8 +145,8 @@ export class SecAggClient {
   }
 
   /**
-   * Handle one coordinator request and return the reply to send back. Throws CohortError:
-   * E_SECAGG_STAGE (wrong run, round or stage; state unchanged), else the worker aborts.
+   * Handle one coordinator request and return the reply to send back. Throws CohortError: for a
+   * malformed or out-of-order request with the state unchanged, otherwise after aborting.
    */
   async handle(request: unknown): Promise<SecAggReply> {
     const s = this.#state;

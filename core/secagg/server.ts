@@ -171,13 +171,17 @@ export class SecAggServer {
     return this.#s.dropouts;
   }
 
-  /** U3: the workers whose masked input is in the sum (known once masked-input has closed). */
-  contributorIds(): string[] {
-    return [...this.#s.contributors].sort();
+  /**
+   * Workers whose masked input is in the sum (known once masked-input has closed): the round's
+   * contributors, e.g. for the contribution record. Identities only, never their inputs.
+   */
+  survivors(): readonly string[] {
+    return this.#s.survivors;
   }
 
-  /** Workers the current stage still waits for. */
+  /** Workers the current stage still waits for (none once the round is done or failed). */
   pending(): string[] {
+    if (this.#s.stage === 'done' || this.#s.stage === 'failed') return [];
     return [...this.#s.expected].filter((id) => !this.#s.replied.has(id));
   }
 
@@ -363,6 +367,7 @@ export class SecAggServer {
       const error = cause instanceof CohortError ? cause : new CohortError('E_INTERNAL', String(cause), { cause });
       s.stage = 'failed';
       s.failure = error;
+      s.expected = new Set();
       s.maskedSum = new Uint32Array(0);
       return { status: 'failed', error };
     }

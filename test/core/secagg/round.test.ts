@@ -48,6 +48,7 @@ describe('SecAgg+ round: dropouts', () => {
     const contributors = stillContribute ? inputs : inputs.filter((i) => !gone.includes(i.id));
     if (outcome.status === 'done') expectWithinBound(outcome.result, contributors, config);
     expect([...simulation.server.dropouts().keys()].sort()).toEqual([...gone].sort());
+    expect(simulation.server.survivors()).toEqual(contributors.map((i) => i.id));
   });
 
   it('mixed dropouts at every stage on a sparse graph (n = 40)', async () => {
