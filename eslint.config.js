@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'worker-browser/dist/**', 'contracts/artifacts/**', 'test-artifacts/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'worker-browser/dist/**', 'contracts/artifacts/**', 'test-artifacts/**', 'coverage/**', 'coordinator/dashboard/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

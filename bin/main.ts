@@ -5,6 +5,7 @@
 import { CohortError } from '../core/protocol/errors.js';
 import { RUN_FLAGS, RUN_FLAGS_HELP, runConfigFromFlags } from '../coordinator/cli/run-flags.js';
 import { enumFlag, intFlag, parseFlags, shardFlag, stringFlag, type FlagValues } from '../coordinator/cli/flags.js';
+import { parseLogFormat, parseLogLevel } from '../coordinator/log.js';
 
 const VERSION = '0.1.0';
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'] as const;
@@ -27,6 +28,7 @@ const DEMO_HELP = `cohort demo [options]
   --backend NAME           force the workers' tfjs backend: ${BACKENDS.join('|')} (default auto)
   --json                   print only one JSON summary on stdout; progress goes to stderr
   --verbose                also show coordinator and worker logs (stderr)
+  --log-format pretty|json coordinator logs on stderr: readable lines (default) or JSON lines
 ${RUN_FLAGS_HELP}`;
 
 const SERVE_HELP = `cohort serve [options]
@@ -41,6 +43,9 @@ const SERVE_HELP = `cohort serve [options]
   --max-connections N      simultaneous connections (default 2000)
   --max-messages-per-second N   per-connection message rate (default 200)
   --json                   print the run summary as JSON on stdout when the run ends
+  --log-format pretty|json logs on stderr: readable lines (default) or JSON lines
+  --log-level LEVEL        debug|info|warn|error (default info)
+  --admin-token-file PATH  where the dashboard's admin token is written, mode 0600 (default <store>.admin-token)
 ${RUN_FLAGS_HELP}`;
 
 const WORKER_HELP = `cohort worker --coordinator URL --key FILE [options]
@@ -66,6 +71,7 @@ async function demo(argv: string[]): Promise<number> {
     backend: { type: 'string' },
     json: { type: 'boolean' },
     verbose: { type: 'boolean' },
+    'log-format': { type: 'string' },
   });
   const workers = intFlag(values, 'workers', 4, 1, 64);
   const clientsPerRound = intFlag(values, 'clients-per-round', undefined, 1, workers);
@@ -79,6 +85,7 @@ async function demo(argv: string[]): Promise<number> {
     backend: enumFlag(values, 'backend', BACKENDS, 'auto'),
     json: values.json === true,
     verbose: values.verbose === true,
+    logFormat: parseLogFormat(stringFlag(values, 'log-format')),
   });
 }
 
@@ -96,6 +103,9 @@ async function serve(argv: string[]): Promise<number> {
     'max-connections': { type: 'string' },
     'max-messages-per-second': { type: 'string' },
     json: { type: 'boolean' },
+    'log-format': { type: 'string' },
+    'log-level': { type: 'string' },
+    'admin-token-file': { type: 'string' },
   });
   const localWorkers = intFlag(values, 'local-workers', 0, 0, 64);
   const tlsCert = stringFlag(values, 'tls-cert');
@@ -117,6 +127,9 @@ async function serve(argv: string[]): Promise<number> {
     localWorkers,
     config,
     json: values.json === true,
+    logFormat: parseLogFormat(stringFlag(values, 'log-format')),
+    logLevel: parseLogLevel(stringFlag(values, 'log-level')),
+    adminTokenFile: stringFlag(values, 'admin-token-file'),
     limits: {
       ...(maxFrameBytes === undefined ? {} : { maxFrameBytes }),
       ...(maxConnections === undefined ? {} : { maxConnections }),

@@ -7,6 +7,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const steps = [
   ['contracts', 'scripts/build-contracts.mjs'],
   ['worker page', 'worker-browser/build.mjs'],
+  ['dashboard', 'coordinator/dashboard/build.mjs'],
 ];
 
 for (const [name, file] of steps) {

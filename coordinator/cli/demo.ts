@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunConfig } from '../engine/run-config.js';
 import type { RunSummary } from '../engine/run-engine.js';
+import { createLogger, type LogFormat } from '../log.js';
 import { startCoordinator } from '../server/coordinator.js';
 import { LocalWorkers } from './local-workers.js';
 import { formatEvent } from './progress.js';
@@ -20,6 +21,7 @@ export interface DemoOptions {
   verbose: boolean;
   backend?: string | undefined;
   port: number;
+  logFormat: LogFormat;
 }
 
 export interface DemoSummary {
@@ -46,9 +48,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     port: options.port,
     storePath,
     config: options.config,
-    log: (level, message) => {
-      if (options.verbose || level === 'warn' || level === 'error') process.stderr.write(`[${level}] ${message}\n`);
-    },
+    log: createLogger({ format: options.logFormat, level: options.verbose ? 'debug' : 'warn' }).log,
   });
   const workers = new LocalWorkers((i, line) => {
     if (options.verbose) process.stderr.write(`[worker ${i}] ${line}\n`);
@@ -62,6 +62,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
   print(`Cohort demo: ${options.workers} Node workers train McMahan's ${options.config.model.kind === 'builtin' ? options.config.model.name.toUpperCase() : 'custom'} model on MNIST (${options.config.partition.kind} split), federated over WebSockets.`);
   print(`  coordinator  ${coordinator.httpUrl}   (health: ${coordinator.httpUrl}/healthz, run status: ${coordinator.httpUrl}/api/run)`);
+  print(`  dashboard    ${coordinator.dashboardUrl}   (metrics: ${coordinator.httpUrl}/metrics)`);
   print(`  workers      connect to ${coordinator.wsUrl}`);
   print(`  run store    ${storePath}`);
   coordinator.engine.on((event) => {

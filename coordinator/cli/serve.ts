@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WireLimits } from '../../core/protocol/limits.js';
 import type { RunConfig } from '../engine/run-config.js';
-import { startCoordinator, type Logger } from '../server/coordinator.js';
+import { createLogger, type LogFormat, type LogLevel } from '../log.js';
+import { startCoordinator } from '../server/coordinator.js';
 import { LocalWorkers } from './local-workers.js';
+import { ProgressBar, trackRounds } from './progress-bar.js';
 import { formatEvent } from './progress.js';
 
 export interface ServeOptions {
@@ -20,15 +22,16 @@ export interface ServeOptions {
   localWorkers: number;
   limits: Partial<WireLimits>;
   json: boolean;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  adminTokenFile?: string | undefined;
 }
 
 export async function runServe(options: ServeOptions): Promise<number> {
-  const print = (line: string): void => {
-    (options.json ? process.stderr : process.stdout).write(`${line}\n`);
-  };
-  const log: Logger = (level, message) => {
-    if (level !== 'debug') process.stderr.write(`[${level}] ${message}\n`);
-  };
+  const out = options.json ? process.stderr : process.stdout;
+  const bar = new ProgressBar({ total: options.config.rounds, label: 'rounds', stream: out, enabled: !options.json && out.isTTY === true && options.logFormat === 'pretty' });
+  const print = (line: string): void => bar.log(line);
+  const logger = createLogger({ format: options.logFormat, level: options.logLevel, stream: bar.enabled ? bar.above(process.stderr) : undefined });
   const coordinator = await startCoordinator({
     host: options.host,
     port: options.port,
@@ -36,14 +39,17 @@ export async function runServe(options: ServeOptions): Promise<number> {
     config: options.config,
     tls: options.tls,
     limits: options.limits,
-    log,
+    log: logger.log,
+    adminTokenFile: options.adminTokenFile,
   });
+  trackRounds(coordinator.engine, bar);
   coordinator.engine.on((event) => {
     const line = formatEvent(event, options.config.rounds);
     if (line) print(line);
   });
   print(`coordinator: ${coordinator.httpUrl}   workers connect to: ${coordinator.wsUrl}`);
-  print(`health: ${coordinator.httpUrl}/healthz   run store: ${options.storePath}`);
+  print(`dashboard: ${coordinator.dashboardUrl}   (admin token in ${coordinator.adminTokenFile})`);
+  print(`health: ${coordinator.httpUrl}/healthz   metrics: ${coordinator.httpUrl}/metrics   run store: ${options.storePath}`);
   if (coordinator.resumedAfterRound > 0) {
     print(`run ${coordinator.engine.runId}: resuming after round ${coordinator.resumedAfterRound} from the run store`);
   }
@@ -67,6 +73,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   });
   const outcome = await Promise.race([coordinator.done.then((summary) => ({ summary })), interrupted.then((signal) => ({ signal }))]);
   if ('signal' in outcome) print(`received ${outcome.signal}; shutting down`);
+  bar.finish();
   await coordinator.close();
   await workers.stop();
   if ('summary' in outcome && options.json) process.stdout.write(`${JSON.stringify(outcome.summary)}\n`);

@@ -65,10 +65,12 @@ export function storedRounds(store: StoreView, runId: string, readings: Provider
  */
 export function storedContributions(store: StoreView, runId: string, readings: ProviderReadings): ContributionRow[] {
   const byAddress = new Map<string, ContributionRow & { txRound: number }>();
+  // Addresses are compared without case: the ledger may key them lower-case, the store checksummed.
+  const rewards = new Map([...readings.rewards].map(([address, reward]) => [address.toLowerCase(), reward]));
   for (const c of store.contributions(runId)) {
     let row = byAddress.get(c.address);
     if (!row) {
-      row = { address: c.address, rounds: 0, examples: 0, amount: 0, reward: readings.rewards.get(c.address) ?? null, txHash: null, txRound: -1 };
+      row = { address: c.address, rounds: 0, examples: 0, amount: 0, reward: rewards.get(c.address.toLowerCase()) ?? null, txHash: null, txRound: -1 };
       byAddress.set(c.address, row);
     }
     row.rounds += 1;

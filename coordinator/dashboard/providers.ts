@@ -19,7 +19,7 @@
 import type { PrivacySpent } from './api-types.js';
 
 export interface DashboardProviders {
-  /** Reward earned so far per worker address, formatted for display. */
+  /** Reward earned so far per worker address (any case), formatted for display. */
   rewards?: ((runId: string) => ReadonlyMap<string, string> | undefined) | undefined;
   /** The transaction hash that recorded each round on-chain, once mined. */
   roundTransactions?: ((runId: string) => ReadonlyMap<number, string> | undefined) | undefined;

@@ -17,7 +17,7 @@ import type { RoundCommit } from '../engine/run-engine.js';
 import type { LogFn } from '../log.js';
 import type { RunStore } from '../store/run-store.js';
 import { loadLedgerKey, rewardPolicyOf, type LedgerConfig } from './ledger-config.js';
-import { bindRun, enqueueRound, rewardTreeOf, storedBinding, type LedgerBinding } from './outbox.js';
+import { bindRun, enqueueRound, rewardTreeOf, runsWithUnsent, storedBinding, type LedgerBinding } from './outbox.js';
 import { allowlistOf, checkAllowed } from './rewards.js';
 import { LedgerSender, type SenderOptions } from './sender.js';
 
@@ -48,8 +48,12 @@ export interface AttachedLedger {
   readonly ledger: Ledger;
   readonly binding: LedgerBinding;
   readonly coordinatorAddress: string;
-  /** Stops the sender and the provider; pending rows stay in the store for the next start. */
-  close(): Promise<void>;
+  /**
+   * Waits up to `drainTimeoutMs` (default 15 000; less once a send fails) for the
+   * outbox to go out, then stops the sender and the provider. Rows still pending stay in the store
+   * and the next coordinator on it sends them, even for a run that has ended.
+   */
+  close(drainTimeoutMs?: number): Promise<void>;
 }
 
 export async function attachLedger(options: AttachLedgerOptions): Promise<AttachedLedger> {
@@ -107,7 +111,8 @@ export async function attachLedger(options: AttachLedgerOptions): Promise<Attach
     log('warn', `ledger: run ${binding.chainRunId} has ${status.funded - status.allocated} wei unallocated, less than the budget ${binding.policy.budgetWei}; later rounds will wait until it is funded`);
   }
 
-  const sender = new LedgerSender({ db, runId, ledger, log, ...options.sender }).start();
+  const earlierRunIds = await earlierRuns(db, runId, binding, ledger, coordinatorAddress, log);
+  const sender = new LedgerSender({ db, runId, earlierRunIds, ledger, log, ...options.sender }).start();
   log('info', `ledger: run ${runId} pays through run ${binding.chainRunId} of ${ledger.address} (chain ${binding.chainId}) as ${coordinatorAddress}; ${sender.pendingCount()} rounds pending`);
 
   let closed: Promise<void> | undefined;
@@ -124,11 +129,43 @@ export async function attachLedger(options: AttachLedgerOptions): Promise<Attach
     ledger,
     binding,
     coordinatorAddress,
-    close: () => {
-      closed ??= sender.stop().then(() => provider.destroy());
+    close: (drainTimeoutMs = 15_000) => {
+      closed ??= (async () => {
+        // A run's last round is enqueued just before the run ends: give it a moment to go out,
+        // but stop waiting once the chain fails (then the rows wait for the next start).
+        if (drainTimeoutMs > 0) await sender.drain(drainTimeoutMs, { whileHealthy: true }).catch(() => false);
+        const left = sender.pendingCount();
+        if (left > 0) log('warn', `ledger: ${left} rounds still pending in the outbox; the next coordinator on this store sends them`);
+        await sender.stop();
+        provider.destroy();
+      })();
       return closed;
     },
   };
+}
+
+/**
+ * Earlier runs of this store whose rounds never reached the chain (a stop right after their last
+ * round), when they pay through this ledger and this key may still record for them.
+ */
+async function earlierRuns(db: Database.Database, runId: string, binding: LedgerBinding, ledger: Ledger, coordinator: string, log: LogFn): Promise<string[]> {
+  const out: string[] = [];
+  for (const other of runsWithUnsent(db, runId)) {
+    const theirs = storedBinding(db, other);
+    if (!theirs || theirs.chainId !== binding.chainId || theirs.ledgerAddress.toLowerCase() !== binding.ledgerAddress.toLowerCase()) {
+      log('warn', `ledger: run ${other} has rounds pending for another ledger or chain; start a coordinator for it to send them`);
+      continue;
+    }
+    const status = await runStatus(ledger, theirs.chainRunId).catch(() => undefined);
+    if (status && (status.ended || status.coordinator.toLowerCase() !== coordinator.toLowerCase())) {
+      const why = status.ended ? 'has ended' : `names coordinator ${status.coordinator}, not this key`;
+      log('warn', `ledger: run ${other} has rounds pending, but its ledger run ${theirs.chainRunId} ${why}`);
+      continue;
+    }
+    out.push(other);
+  }
+  if (out.length > 0) log('info', `ledger: also sending the pending rounds of earlier runs ${out.join(', ')}`);
+  return out;
 }
 
 /** Refuses a contract run this coordinator cannot record for, with a sentence that says why. */

@@ -256,6 +256,15 @@ export function firstUnsent(db: Database.Database, runId: string): OutboxRow | u
   return row ? toRow(row) : undefined;
 }
 
+/** Other runs of the store with rows not yet on chain, oldest first. */
+export function runsWithUnsent(db: Database.Database, exceptRunId: string): string[] {
+  ensureLedgerTables(db);
+  const rows = db
+    .prepare("SELECT run_id, MIN(created_at) AS since FROM ledger_outbox WHERE status = 'pending' AND run_id != ? GROUP BY run_id ORDER BY since")
+    .all(exceptRunId) as Array<{ run_id: string }>;
+  return rows.map((r) => r.run_id);
+}
+
 /** Rows not yet on chain (pending or in conflict): the cohort_ledger_outbox_pending gauge. */
 export function unsentCount(db: Database.Database, runId?: string): number {
   ensureLedgerTables(db);

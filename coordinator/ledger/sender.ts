@@ -20,6 +20,11 @@ export interface SenderOptions {
   readonly db: Database.Database;
   /** The run store's run whose rows this sender delivers. */
   readonly runId: string;
+  /**
+   * Earlier runs of the store, on the same ledger and key, whose rows never went out (the
+   * coordinator stopped right after their last round). Delivered first, oldest first.
+   */
+  readonly earlierRunIds?: readonly string[] | undefined;
   /** The ledger, with the coordinator's signer. */
   readonly ledger: Ledger;
   readonly log?: LogFn | undefined;
@@ -54,10 +59,13 @@ export class LedgerSender {
   private wake: (() => void) | undefined;
   private failures = 0;
   private conflictError: CohortError | undefined;
+  private readonly conflicted = new Set<string>();
+  private readonly runIds: readonly string[];
 
   constructor(options: SenderOptions) {
     this.options = options;
     this.log = options.log ?? (() => undefined);
+    this.runIds = [...(options.earlierRunIds ?? []).filter((id) => id !== options.runId), options.runId];
     ensureLedgerTables(options.db);
   }
 
@@ -75,7 +83,13 @@ export class LedgerSender {
 
   /** Rounds not yet on chain, conflicts included: cohort_ledger_outbox_pending. */
   pendingCount(): number {
-    return this.options.db.open ? unsentCount(this.options.db, this.options.runId) : 0;
+    const { db } = this.options;
+    return db.open ? this.runIds.reduce((n, id) => n + unsentCount(db, id), 0) : 0;
+  }
+
+  /** The last attempt succeeded and nothing is in conflict: waiting for a drain is worth it. */
+  get healthy(): boolean {
+    return this.failures === 0 && this.conflictError === undefined;
   }
 
   /** The conflict that stopped this sender, if any. */
@@ -84,16 +98,18 @@ export class LedgerSender {
   }
 
   /**
-   * Resolves true once every row is sent, false after `timeoutMs`. Rejects with the
+   * Resolves true once every row is sent, false after `timeoutMs` (or, with `whileHealthy`, as
+   * soon as an attempt fails). Rejects with the
    * E_LEDGER_ROUND_CONFLICT error if a row is in conflict, since it would never drain.
    */
-  async drain(timeoutMs: number): Promise<boolean> {
+  async drain(timeoutMs: number, options: { whileHealthy?: boolean } = {}): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const conflict = this.conflictError ?? this.storedConflict();
       if (conflict) throw conflict;
       if (this.pendingCount() === 0) return true;
-      if (Date.now() >= deadline) return false;
+      // On shutdown there is no point waiting out an outage: the rows keep for the next start.
+      if (Date.now() >= deadline || (options.whileHealthy === true && !this.healthy)) return false;
       await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
     }
   }
@@ -112,32 +128,41 @@ export class LedgerSender {
   }
 
   private storedConflict(): CohortError | undefined {
-    const row = this.options.db.open ? firstUnsent(this.options.db, this.options.runId) : undefined;
-    return row?.status === 'conflict' ? new CohortError('E_LEDGER_ROUND_CONFLICT', row.lastError ?? `round ${row.round} conflicts with the chain`) : undefined;
+    const { db } = this.options;
+    for (const id of db.open ? this.runIds : []) {
+      const row = firstUnsent(db, id);
+      if (row?.status === 'conflict') return new CohortError('E_LEDGER_ROUND_CONFLICT', row.lastError ?? `round ${row.round} conflicts with the chain`);
+    }
+    return undefined;
+  }
+
+  /** The next row to send: the lowest unsent round of the first run that has one and is not blocked by a conflict. */
+  private nextRow(): OutboxRow | undefined {
+    for (const id of this.runIds) {
+      const row = firstUnsent(this.options.db, id);
+      if (!row) continue;
+      if (row.status !== 'conflict') return row;
+      if (!this.conflicted.has(id)) {
+        this.conflicted.add(id);
+        this.conflictError ??= new CohortError('E_LEDGER_ROUND_CONFLICT', row.lastError ?? `round ${row.round} conflicts with the chain`);
+        this.log('error', `ledger: round ${row.round} of run ${id} is in conflict with the chain; no later round of it will be sent: ${row.lastError ?? ''}`);
+      }
+    }
+    return undefined;
   }
 
   private async run(): Promise<void> {
-    const { db, runId } = this.options;
+    const { db } = this.options;
     while (!this.stopped && db.open) {
-      const row = firstUnsent(db, runId);
-      if (!row) {
-        await this.pause(this.options.idlePollMs ?? 5_000);
-        continue;
-      }
-      if (row.status === 'conflict') {
-        if (!this.conflictError) {
-          this.conflictError = new CohortError('E_LEDGER_ROUND_CONFLICT', row.lastError ?? `round ${row.round} conflicts with the chain`);
-          this.log('error', `ledger: round ${row.round} of run ${runId} is in conflict with the chain; no later round will be sent: ${row.lastError ?? ''}`);
-        }
-        await this.pause(this.options.idlePollMs ?? 5_000);
-        continue;
-      }
-      await this.attempt(row);
+      const row = this.nextRow();
+      if (row) await this.attempt(row);
+      else await this.pause(this.options.idlePollMs ?? 5_000);
     }
   }
 
   private async attempt(row: OutboxRow): Promise<void> {
-    const { db, runId } = this.options;
+    const { db } = this.options;
+    const { runId } = row;
     try {
       const outcome = await deliver(this.options.ledger, row);
       if (!db.open) return; // the store closed while we waited: the row is re-found as already recorded

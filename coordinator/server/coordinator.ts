@@ -6,14 +6,19 @@
  * round's checkpoint; otherwise a new run starts from `config`.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CohortError } from '../../core/protocol/errors.js';
 import { DEFAULT_LIMITS, type WireLimits } from '../../core/protocol/limits.js';
 import type { WorkerMessage } from '../../core/protocol/messages.js';
+import { createAdminToken } from '../dashboard/admin-token.js';
+import type { DashboardProviders } from '../dashboard/providers.js';
+import { registerDashboardRoutes } from '../dashboard/routes.js';
 import { RunEngine, type RunSummary } from '../engine/run-engine.js';
+import { CohortMetrics } from '../metrics/cohort-metrics.js';
+import { registerMetricsRoute } from '../metrics/route.js';
 import { parseRunConfig, type RunConfig } from '../engine/run-config.js';
 import { checkSecureAggregation } from '../engine/secure-config.js';
 import { loadMnistTestSet } from '../evaluation/mnist-test-set.js';
@@ -37,6 +42,12 @@ export interface CoordinatorOptions {
   log?: Logger;
   /** Sees every validated message a signed-in worker sends. */
   observe?: (address: string, message: WorkerMessage) => void;
+  /** Where the dashboard's admin token is written (mode 0600); default `<storePath>.admin-token`. */
+  adminTokenFile?: string | undefined;
+  /** Rewards, ledger transactions and ε for the dashboard, where the ledger and DP exist. */
+  dashboardProviders?: DashboardProviders | undefined;
+  /** Round records waiting in the ledger outbox, for /metrics (0 without a ledger). */
+  ledgerOutboxPending?: (() => number) | undefined;
 }
 
 export interface Coordinator {
@@ -50,6 +61,10 @@ export interface Coordinator {
   /** Every worker connection, whatever its transport (connectInMemory attaches simulated workers here). */
   readonly sessions: WorkerSessions;
   readonly resumedAfterRound: number;
+  /** http(s)://HOST:PORT/dashboard */
+  readonly dashboardUrl: string;
+  readonly adminTokenFile: string;
+  readonly metrics: CohortMetrics;
   /** Resolves when the run ends. */
   readonly done: Promise<RunSummary>;
   close(): Promise<void>;
@@ -115,7 +130,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const wsUrl = `${options.tls ? 'wss' : 'ws'}://${urlHost}:${port}/ws`;
 
   const coordinatorId = store.coordinatorId();
-  const sessions = new WorkerSessions({ coordinatorId, coordinatorUrl: wsUrl, limits, store, engine: () => engine, log, observe: options.observe });
+  const adminTokenFile = options.adminTokenFile ?? `${options.storePath}.admin-token`;
+  const adminToken = createAdminToken(adminTokenFile);
+  // Both read the sessions' counters lazily: the sessions are built with the dashboard's observe hook.
+  const dashboard = registerDashboardRoutes(routes, { engine, store, gateway: () => sessions, adminToken, providers: options.dashboardProviders, log });
+  const metrics = new CohortMetrics({ gateway: () => sessions, ledgerOutboxPending: options.ledgerOutboxPending });
+  const detachMetrics = metrics.attach(engine);
+  registerMetricsRoute(routes, { metrics });
+  const sessions = new WorkerSessions({
+    coordinatorId,
+    coordinatorUrl: wsUrl,
+    limits,
+    store,
+    engine: () => engine,
+    log,
+    observe: (address, message) => {
+      dashboard.observe(address, message);
+      options.observe?.(address, message);
+    },
+  });
   const gateway = new WsGateway(server, limits, sessions, log);
 
   const done = engine.run();
@@ -124,6 +157,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     closing ??= (async () => {
       engine.stop('coordinator shutting down', true);
       await done.catch(() => undefined);
+      dashboard.flush(); // the run's end reaches open dashboards before their streams close
+      dashboard.close();
+      detachMetrics();
+      rmSync(adminTokenFile, { force: true });
       sessions.closeAll();
       await gateway.close();
       server.closeAllConnections?.();
@@ -134,5 +171,5 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     return closing;
   };
   log('info', `coordinator ${coordinatorId} listening on ${httpUrl} (run ${runId}${resumedAfterRound ? `, resumed after round ${resumedAfterRound}` : ''})`);
-  return { wsUrl, httpUrl, port, engine, store, gateway, sessions, resumedAfterRound, done, close };
+  return { wsUrl, httpUrl, port, engine, store, gateway, sessions, resumedAfterRound, dashboardUrl: `${httpUrl}/dashboard`, adminTokenFile, metrics, done, close };
 }
