@@ -49,6 +49,11 @@ export const ERROR_CODES = {
   E_LEDGER_ROUND_CONFLICT: { close: 4114, summary: 'this round is already recorded on-chain with a different root' },
   E_LEDGER_INPUT: { close: 4115, summary: 'invalid ledger input (address, amount or round list)' },
   E_LEDGER_NOT_IN_TREE: { close: 4116, summary: 'this address has no reward in the run' },
+  // Local (never on the wire): strategies and differential privacy
+  E_STRATEGY_NEEDS_UPDATES: { close: 4120, summary: 'this strategy needs the individual updates, which secure aggregation hides' },
+  E_STRATEGY_INPUT: { close: 4121, summary: "the round's updates do not meet the strategy's requirements" },
+  E_STRATEGY_STATE: { close: 4122, summary: 'saved strategy state does not fit this strategy or model' },
+  E_PRIVACY_BUDGET: { close: 4130, summary: 'running another round would exceed the privacy budget' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -60,7 +60,7 @@ export const browserTestConfig = (overrides: Partial<RunConfig> = {}): RunConfig
     seed: 7,
     evaluation: 'mnist',
     keepCheckpoints: 2,
-    // TODO(secagg): switch to {} once WorkerSession speaks the SecAgg+ stages (the tabs run it as is).
+    // Plain FedAvg unless a test asks for SecAgg+ (it needs at least 3 workers per round).
     secureAggregation: false,
     ...overrides,
   });
