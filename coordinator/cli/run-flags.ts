@@ -1,5 +1,6 @@
 /** The run options shared by `cohort serve` and `cohort demo`, and their translation to a RunConfig. */
 import { RUN_DEFAULTS, parseRunConfig, type RunConfig } from '../engine/run-config.js';
+import { STRATEGY_NAMES } from '../strategy/strategy-spec.js';
 import { enumFlag, intFlag, numberFlag, stringFlag, type FlagSpec, type FlagValues } from './flags.js';
 
 export const RUN_FLAGS: FlagSpec = {
@@ -20,6 +21,7 @@ export const RUN_FLAGS: FlagSpec = {
   'target-accuracy': { type: 'string' },
   eval: { type: 'string' },
   'run-id': { type: 'string' },
+  strategy: { type: 'string' },
   'secure-agg': { type: 'boolean' },
   'secagg-neighbours': { type: 'string' },
   'secagg-threshold': { type: 'string' },
@@ -47,6 +49,8 @@ export const RUN_FLAGS_HELP = `  --rounds N               rounds to run (default
   --target-accuracy X      stop once test accuracy reaches X (0..1)
   --eval mnist|none        coordinator's held-out set (default mnist)
   --run-id ID              name of a new run (default: generated)
+  --strategy NAME          fedavg|fedavgm|fedprox|fedadam|fedyogi|fedadagrad|fedmedian|fedtrimmedavg|krum,
+                           with default hyperparameters (run files set them) (default fedavg)
   --no-secure-agg          plain FedAvg: the coordinator sees each update (default: SecAgg+ on)
   --secagg-neighbours K    SecAgg+ neighbours per worker (default 4·⌈log2 n⌉, capped at n−1)
   --secagg-threshold T     Shamir threshold (default: smallest strict majority of K+1)
@@ -95,5 +99,6 @@ export function runConfigFromFlags(values: FlagValues, defaults: { minClients: n
     evaluation: enumFlag(values, 'eval', ['mnist', 'none'] as const, RUN_DEFAULTS.evaluation),
     keepCheckpoints: RUN_DEFAULTS.keepCheckpoints,
     secureAggregation: secureAggregationFromFlags(values),
+    strategy: { name: enumFlag(values, 'strategy', STRATEGY_NAMES, 'fedavg') },
   });
 }

@@ -23,6 +23,8 @@ export interface RoundRequest {
   selected: readonly ReadyWorker[];
   configFor: (worker: ReadyWorker) => TrainConfig;
   deadline: number;
+  /** Keep each update as well as the sum: only for strategies that need them (median, Krum). */
+  keepIndividualUpdates?: boolean;
 }
 
 /** A round in progress. The engine forwards updates and disconnects to it. */
@@ -40,6 +42,7 @@ export function startPlainRound(request: RoundRequest): ActiveRound {
   const sum = new Float32Array(length);
   let totalWeight = 0;
   const survivors: RoundOutcome['survivors'] = [];
+  const individual: Array<{ delta: Float32Array; weight: number; address: string }> = [];
   const dropped: RoundOutcome['dropped'] = [];
   let settle!: (outcome: RoundOutcome) => void;
   const outcome = new Promise<RoundOutcome>((resolve) => (settle = resolve));
@@ -51,7 +54,8 @@ export function startPlainRound(request: RoundRequest): ActiveRound {
     clearTimeout(timer);
     for (const [address] of pending) dropped.push({ address, reason: 'missed the round deadline' });
     pending.clear();
-    settle({ aggregate: { weightedDeltaSum: sum, totalWeight, contributors: survivors.length }, survivors, dropped });
+    const aggregate = { weightedDeltaSum: sum, totalWeight, contributors: survivors.length };
+    settle({ aggregate: request.keepIndividualUpdates ? { ...aggregate, individualUpdates: individual } : aggregate, survivors, dropped });
   };
   const timer = setTimeout(finish, Math.max(0, request.deadline - Date.now()));
 
@@ -89,6 +93,7 @@ export function startPlainRound(request: RoundRequest): ActiveRound {
       const weight = update.examples;
       addScaledInto(sum, update.delta, weight);
       totalWeight += weight;
+      if (request.keepIndividualUpdates) individual.push({ delta: update.delta, weight, address: channel.address });
       survivors.push({ address: channel.address, examples: update.examples, trainLoss: update.loss, trainMs: update.trainMs, steps: update.steps });
       if (pending.size === 0) finish();
     },

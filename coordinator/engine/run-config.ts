@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CohortError } from '../../core/protocol/errors.js';
 import { modelSpecSchema, partitionSpecSchema } from '../../core/protocol/messages.js';
+import { strategySpecSchema } from '../strategy/strategy-spec.js';
 
 export const runConfigSchema = z
   .object({
@@ -31,6 +32,8 @@ export const runConfigSchema = z
     /** Held-out set the coordinator evaluates on after every round ('none' skips it). */
     evaluation: z.enum(['mnist', 'none']),
     keepCheckpoints: z.number().int().min(1).max(1000),
+    /** How the round's results become the next model (see coordinator/strategy). */
+    strategy: strategySpecSchema.default({ name: 'fedavg' }),
     /** SecAgg+ in every round (false: plain FedAvg, the coordinator sees each update). */
     secureAggregation: z
       .union([

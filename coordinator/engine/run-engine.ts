@@ -327,7 +327,15 @@ export class RunEngine {
       this.active = { secure: active };
       outcome = await active.outcome;
     } else {
-      const active = startPlainRound({ runId: this.runId, round, global: this.global, selected, deadline, configFor });
+      const active = startPlainRound({
+        runId: this.runId,
+        round,
+        global: this.global,
+        selected,
+        deadline,
+        configFor,
+        keepIndividualUpdates: this.options.strategy.needsIndividualUpdates,
+      });
       this.active = { plain: active };
       outcome = await active.outcome;
       this.emit({ type: 'stage-completed', runId: this.runId, round, stage: 'train', seconds: (Date.now() - started) / 1000 });
@@ -343,7 +351,14 @@ export class RunEngine {
       return `only ${outcome.survivors.length} of ${selected.length} selected workers returned an update (minClients ${this.config.minClients})`;
     }
 
-    const next = this.options.strategy.aggregate(round, this.global, outcome.aggregate);
+    let next: Float32Array;
+    try {
+      next = this.options.strategy.aggregate(round, this.global, outcome.aggregate);
+    } catch (error) {
+      // A strategy that cannot use this round's updates (e.g. Krum with too few) fails the round.
+      if (error instanceof CohortError) return `${this.options.strategy.name}: ${error.message}`;
+      throw error;
+    }
     const metrics = this.options.evaluator ? await this.options.evaluator.evaluate(next) : { accuracy: null, loss: null };
     const examples = outcome.survivors.reduce((n, s) => n + s.examples, 0);
     const trainLoss = outcome.survivors.reduce((n, s) => n + s.trainLoss * s.examples, 0) / Math.max(1, examples);

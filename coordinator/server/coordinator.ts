@@ -24,7 +24,8 @@ import { checkSecureAggregation } from '../engine/secure-config.js';
 import { loadMnistTestSet } from '../evaluation/mnist-test-set.js';
 import { ModelHost } from '../evaluation/model-host.js';
 import { RunStore } from '../store/run-store.js';
-import { FedAvg } from '../strategy/fedavg.js';
+import { createStrategy } from '../strategy/create-strategy.js';
+import { assertCompatibleWithSecureAggregation } from '../strategy/secure-compatibility.js';
 import { HttpRoutes, sendJson } from './http.js';
 import { WorkerSessions } from './worker-sessions.js';
 import { WsGateway } from './ws-gateway.js';
@@ -80,6 +81,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const config = unfinished ? parseRunConfig(unfinished.config) : options.config;
   const runId = unfinished?.id ?? config.runId ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
   checkSecureAggregation(config);
+  const strategy = createStrategy(config.strategy);
+  assertCompatibleWithSecureAggregation(strategy, config.secureAggregation !== false);
   if (!unfinished) store.createRun(runId, { ...config, runId });
 
   const testSet = config.evaluation === 'mnist' ? await loadMnistTestSet() : undefined;
@@ -94,7 +97,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     runId,
     config,
     store,
-    strategy: new FedAvg(),
+    strategy,
     initialWeights,
     resumeAfterRound: resumedAfterRound,
     evaluator: host.hasTestSet ? host : undefined,
