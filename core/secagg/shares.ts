@@ -43,7 +43,9 @@ async function combineShares(shares: readonly Uint8Array[], threshold: number, w
     throw new CohortError('E_SECAGG_THRESHOLD', `${what}: ${shares.length} shares revealed, ${threshold} needed`);
   }
   try {
-    return await combine(shares.slice(0, threshold) as Uint8Array[]);
+    // The library insists on plain Uint8Arrays; a share decoded by Node's msgpackr may be a Buffer
+    // (browsers send binary fields as msgpack `bin`, which Node decodes to Buffer).
+    return await combine(shares.slice(0, threshold).map((share) => Uint8Array.from(share)));
   } catch (cause) {
     throw new CohortError('E_SECAGG_INVALID', `${what}: shares do not combine`, { cause });
   }
