@@ -25,6 +25,10 @@ export interface RoundRequest {
   deadline: number;
   /** Keep each update as well as the sum: only for strategies that need them (median, Krum). */
   keepIndividualUpdates?: boolean;
+  /** Values per update (default: the model's; differential privacy may add one). */
+  updateLength?: number;
+  /** FedAvg weights by examples; differential privacy weights every worker 1. */
+  weightOf?: (update: UpdateMessage) => number;
 }
 
 /** A round in progress. The engine forwards updates and disconnects to it. */
@@ -37,7 +41,7 @@ export interface ActiveRound {
 }
 
 export function startPlainRound(request: RoundRequest): ActiveRound {
-  const length = request.global.length;
+  const length = request.updateLength ?? request.global.length;
   const pending = new Map(request.selected.map((w) => [w.channel.address, w]));
   const sum = new Float32Array(length);
   let totalWeight = 0;
@@ -90,7 +94,7 @@ export function startPlainRound(request: RoundRequest): ActiveRound {
         throw new CohortError('E_UPDATE_NOT_FINITE', 'update contains NaN or Infinity');
       }
       // FedAvg weights each worker by the examples it trained on this round.
-      const weight = update.examples;
+      const weight = request.weightOf ? request.weightOf(update) : update.examples;
       addScaledInto(sum, update.delta, weight);
       totalWeight += weight;
       if (request.keepIndividualUpdates) individual.push({ delta: update.delta, weight, address: channel.address });

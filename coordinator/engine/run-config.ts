@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CohortError } from '../../core/protocol/errors.js';
 import { modelSpecSchema, partitionSpecSchema } from '../../core/protocol/messages.js';
+import { privacyConfigSchema } from '../privacy/dp-config.js';
 import { strategySpecSchema } from '../strategy/strategy-spec.js';
 
 export const runConfigSchema = z
@@ -34,6 +35,8 @@ export const runConfigSchema = z
     keepCheckpoints: z.number().int().min(1).max(1000),
     /** How the round's results become the next model (see coordinator/strategy). */
     strategy: strategySpecSchema.default({ name: 'fedavg' }),
+    /** Differential privacy (clipping, noise, accountant); absent means off. */
+    privacy: privacyConfigSchema.optional(),
     /** SecAgg+ in every round (false: plain FedAvg, the coordinator sees each update). */
     secureAggregation: z
       .union([

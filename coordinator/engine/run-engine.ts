@@ -19,6 +19,8 @@ import type { EngineEvent, EngineListener } from './events.js';
 import { startPlainRound, type ActiveRound, type RoundOutcome } from './plain-round.js';
 import { startSecureRound, type ActiveSecureRound } from './secure-round.js';
 import { secureAggregationFor } from './secure-config.js';
+import type { RunPrivacy } from './run-privacy.js';
+import type { PrivacyReport } from '../privacy/budget.js';
 import type { RunConfig } from './run-config.js';
 import { selectWorkers } from './selection.js';
 
@@ -44,6 +46,8 @@ export interface RunSummary {
   loss: number | null;
   workers: WorkerStats[];
   secureAggregation: boolean;
+  /** (ε, δ) spent, when differential privacy is on. */
+  privacy?: { epsilon: number; delta: number } | undefined;
 }
 
 /** What a completed round hands to observers that must commit with it (the ledger outbox). */
@@ -66,6 +70,8 @@ export interface RunEngineOptions {
   /** Round after which to resume (0 for a fresh run). */
   resumeAfterRound: number;
   evaluator?: Evaluator | undefined;
+  /** The run's differential privacy, when it has a privacy block. */
+  privacy?: RunPrivacy | undefined;
 }
 
 export class RunEngine {
@@ -219,6 +225,12 @@ export class RunEngine {
     if (this.reachedTarget()) reason = `target accuracy ${this.config.targetAccuracy} reached`;
     while (this.round < this.config.rounds && !this.reachedTarget()) {
       const roundNumber = this.round + 1;
+      // A run with an ε budget stops before the round that would exceed it, and says why.
+      const check = this.options.privacy?.checkNextRound();
+      if (check && !check.ok) {
+        reason = `stopped before round ${roundNumber}: ${check.reason}`;
+        break;
+      }
       const ok = await this.runRoundWithRetries(roundNumber);
       if (this.stopRequested !== undefined) {
         status = 'stopped';
@@ -242,11 +254,18 @@ export class RunEngine {
       loss: this.lastMetrics.loss,
       workers: this.workerStats(),
       secureAggregation: this.config.secureAggregation !== false,
+      privacy: this.privacyReport(),
     };
     // Suspended runs resume on restart, so their workers are not told to leave.
     if (!this.suspended) for (const worker of this.ready.values()) worker.channel.send({ type: 'run-end', runId: this.runId, reason });
     this.emit({ type: 'run-ended', runId: this.runId, status, reason });
     return this.summary;
+  }
+
+  /** (ε, δ) spent so far, when differential privacy is on. */
+  privacyReport(): { epsilon: number; delta: number } | undefined {
+    const report: PrivacyReport | undefined = this.options.privacy?.report();
+    return report ? { epsilon: report.epsilon, delta: report.delta } : undefined;
   }
 
   private reachedTarget(): boolean {
@@ -304,12 +323,17 @@ export class RunEngine {
       maxLocalSteps: this.config.maxLocalSteps,
       seed: 0,
     };
+    const secure = secureAggregationFor(this.config, selected.map((w) => w.examples));
+    const privacy = this.options.privacy;
+    const dpPlan = privacy?.plan(secure ? secure.secagg.threshold : 1);
+    if (secure && privacy && dpPlan) secure.secagg.clipRange = privacy.secAggClipRange(dpPlan, secure.secagg.clipRange);
+    const updateLength = this.global.length + (dpPlan?.extraValues ?? 0);
     const configFor = (worker: ReadyWorker): TrainConfig => ({
       ...this.options.strategy.configureRound(round, base),
       // Each worker shuffles differently, but reproducibly.
       seed: (this.config.seed * 31 + round * 1_009 + hashAddress(worker.channel.address)) | 0,
+      ...(dpPlan ? { dp: dpPlan.client } : {}),
     });
-    const secure = secureAggregationFor(this.config, selected.map((w) => w.examples));
     let outcome: RoundOutcome & { failure?: string };
     if (secure) {
       const active = startSecureRound({
@@ -322,6 +346,7 @@ export class RunEngine {
         secagg: secure.secagg,
         weightCap: secure.weightCap,
         stageTimeoutMs: secure.stageTimeoutMs,
+        dimension: updateLength,
         onStage: (stage, seconds) => this.emit({ type: 'stage-completed', runId: this.runId, round, stage, seconds }),
       });
       this.active = { secure: active };
@@ -335,6 +360,8 @@ export class RunEngine {
         deadline,
         configFor,
         keepIndividualUpdates: this.options.strategy.needsIndividualUpdates,
+        updateLength,
+        ...(dpPlan ? { weightOf: () => 1 } : {}),
       });
       this.active = { plain: active };
       outcome = await active.outcome;
@@ -351,9 +378,11 @@ export class RunEngine {
       return `only ${outcome.survivors.length} of ${selected.length} selected workers returned an update (minClients ${this.config.minClients})`;
     }
 
+    // Differential privacy: central noise and the adaptive clip update happen on the sum.
+    const finished = privacy && dpPlan ? privacy.finish(outcome.aggregate, dpPlan) : undefined;
     let next: Float32Array;
     try {
-      next = this.options.strategy.aggregate(round, this.global, outcome.aggregate);
+      next = this.options.strategy.aggregate(round, this.global, finished?.aggregate ?? outcome.aggregate);
     } catch (error) {
       // A strategy that cannot use this round's updates (e.g. Krum with too few) fails the round.
       if (error instanceof CohortError) return `${this.options.strategy.name}: ${error.message}`;

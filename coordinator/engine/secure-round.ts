@@ -30,6 +30,8 @@ export interface SecureRoundRequest {
   /** A worker's weight is min(examples, weightCap) ÷ weightCap. */
   weightCap: number;
   onStage?: (stage: string, durationMs: number) => void;
+  /** Values per update (default: the model's; differential privacy may add one). */
+  dimension?: number;
 }
 
 export interface ActiveSecureRound {
@@ -92,7 +94,7 @@ export function startSecureRound(request: SecureRoundRequest): ActiveSecureRound
       round: request.round,
       participants: [...byAddress.keys()],
       config: request.secagg,
-      dimension: request.global.length,
+      dimension: request.dimension ?? request.global.length,
       verify: verifyIdentitySignature,
       maxWeight: 1,
     });

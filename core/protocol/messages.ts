@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
+import { clientDpParamsSchema } from '../privacy/client-dp.js';
 import { SECAGG_REPLY_TYPE, SECAGG_REQUEST_TYPE, secAggReplySchema, secAggRequestSchema } from './secagg.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -47,6 +48,11 @@ export const trainConfigSchema = z.object({
   seed: z.number().int(),
   /** FedProx proximal coefficient μ; 0 or undefined is plain FedAvg. */
   proximalMu: z.number().min(0).optional(),
+  /**
+   * Differential privacy: clip the delta to this L2 norm (and add this worker's noise share)
+   * before it leaves the worker. Its weight is then 1, so the clip bounds its influence.
+   */
+  dp: clientDpParamsSchema.optional(),
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 

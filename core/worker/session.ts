@@ -20,6 +20,7 @@ import {
   type WorkerKind,
 } from '../protocol/messages.js';
 import { SECAGG_STAGE, type SecAggRequest } from '../protocol/secagg.js';
+import { privatizeUpdate } from '../privacy/client-dp.js';
 import { SecAggClient } from '../secagg/client.js';
 import { backoffDelayMs } from './backoff.js';
 import { SOCKET_OPEN, messageBytes, type SocketFactory, type SocketLike } from './socket.js';
@@ -262,9 +263,10 @@ export class WorkerSession {
     this.training = controller;
     this.emit({ kind: 'training', round: message.round });
     const secure = message.secureAggregation;
+    const train = (): Promise<TrainResult> => this.options.hooks.train(message, controller.signal).then((result) => privatize(result, message));
     if (!secure) {
       this.secure = undefined;
-      const result = await this.options.hooks.train(message, controller.signal);
+      const result = await train();
       if (controller.signal.aborted || socket !== this.socket) return;
       this.send(socket, { type: 'update', runId: message.runId, round: message.round, ...result });
       this.emit({ kind: 'submitted', round: message.round, examples: result.examples, trainMs: result.trainMs });
@@ -275,10 +277,12 @@ export class WorkerSession {
     const signer = this.options.signer;
     const client = new SecAggClient({ id: signer.address, runId: message.runId, round: message.round, sign: (bytes) => signer.signMessage(bytes), verify });
     // SecAgg+ key stages run while the model trains; only the masked input waits for the update.
-    const trained = this.options.hooks.train(message, controller.signal).then((result) => {
+    const trained = train().then((result) => {
       if (controller.signal.aborted) return;
       // Under secure aggregation the coordinator learns only Σ w·delta and Σ w, never this delta.
-      client.setInput(result.delta, Math.max(1e-9, Math.min(1, result.examples / secure.weightCap)));
+      // With differential privacy every weight is 1: the clip norm must bound each worker's share.
+      const weight = message.config.dp ? 1 : Math.max(1e-9, Math.min(1, result.examples / secure.weightCap));
+      client.setInput(result.delta, weight);
       const { delta: _delta, ...metrics } = result;
       this.send(socket, { type: 'trained', runId: message.runId, round: message.round, ...metrics });
       this.emit({ kind: 'submitted', round: message.round, examples: result.examples, trainMs: result.trainMs });
@@ -297,4 +301,10 @@ export class WorkerSession {
     const reply = await secure.client.handle(request);
     if (socket === this.socket) this.send(socket, reply);
   }
+}
+
+/** Differential privacy, where the round asks for it: clip (and noise) the delta on the worker. */
+function privatize(result: TrainResult, message: TrainMessage): TrainResult {
+  const dp = message.config.dp;
+  return dp ? { ...result, delta: privatizeUpdate(result.delta, dp).update } : result;
 }
