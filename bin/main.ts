@@ -5,6 +5,7 @@
 import { CohortError } from '../core/protocol/errors.js';
 import { RUN_FLAGS, RUN_FLAGS_HELP, runConfigFromFlags } from '../coordinator/cli/run-flags.js';
 import { enumFlag, intFlag, parseFlags, shardFlag, stringFlag, type FlagValues } from '../coordinator/cli/flags.js';
+import { LEDGER_FLAGS, LEDGER_FLAGS_HELP, demoChainFromFlags, ledgerConfigFromFlags } from '../coordinator/ledger/ledger-flags.js';
 import { parseLogFormat, parseLogLevel } from '../coordinator/log.js';
 
 const VERSION = '0.1.0';
@@ -16,6 +17,8 @@ Usage:
   cohort demo   [options]   everything on this machine: coordinator + Node workers on MNIST
   cohort serve  [options]   a long-running coordinator
   cohort worker --coordinator URL --key FILE [options]   a Node worker that joins a coordinator
+  cohort ledger deploy|create-run|fund|status|withdraw   a researcher's chain work (any EVM network)
+  cohort rewards --rpc-url URL --ledger ADDR --run N --key FILE [--claim]   a worker's rewards
   cohort help COMMAND       the options of one command
 
 npm start is \`cohort demo --target-accuracy 0.97\`.`;
@@ -29,6 +32,8 @@ const DEMO_HELP = `cohort demo [options]
   --json                   print only one JSON summary on stdout; progress goes to stderr
   --verbose                also show coordinator and worker logs (stderr)
   --log-format pretty|json coordinator logs on stderr: readable lines (default) or JSON lines
+  --no-chain               no ledger: skip the embedded anvil chain and the rewards
+${LEDGER_FLAGS_HELP}
 ${RUN_FLAGS_HELP}`;
 
 const SERVE_HELP = `cohort serve [options]
@@ -46,6 +51,7 @@ const SERVE_HELP = `cohort serve [options]
   --log-format pretty|json logs on stderr: readable lines (default) or JSON lines
   --log-level LEVEL        debug|info|warn|error (default info)
   --admin-token-file PATH  where the dashboard's admin token is written, mode 0600 (default <store>.admin-token)
+${LEDGER_FLAGS_HELP}
 ${RUN_FLAGS_HELP}`;
 
 const WORKER_HELP = `cohort worker --coordinator URL --key FILE [options]
@@ -72,8 +78,11 @@ async function demo(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     verbose: { type: 'boolean' },
     'log-format': { type: 'string' },
+    ...LEDGER_FLAGS,
+    chain: { type: 'boolean' },
   });
   const workers = intFlag(values, 'workers', 4, 1, 64);
+  const chain = values.chain === false ? false : demoChainFromFlags(values);
   const clientsPerRound = intFlag(values, 'clients-per-round', undefined, 1, workers);
   const config = runConfigFromFlags(values, { minClients: clientsPerRound ?? workers });
   const { runDemo } = await import('../coordinator/cli/demo.js');
@@ -86,6 +95,7 @@ async function demo(argv: string[]): Promise<number> {
     json: values.json === true,
     verbose: values.verbose === true,
     logFormat: parseLogFormat(stringFlag(values, 'log-format')),
+    chain,
   });
 }
 
@@ -106,6 +116,7 @@ async function serve(argv: string[]): Promise<number> {
     'log-format': { type: 'string' },
     'log-level': { type: 'string' },
     'admin-token-file': { type: 'string' },
+    ...LEDGER_FLAGS,
   });
   const localWorkers = intFlag(values, 'local-workers', 0, 0, 64);
   const tlsCert = stringFlag(values, 'tls-cert');
@@ -115,6 +126,7 @@ async function serve(argv: string[]): Promise<number> {
   }
   // Secure aggregation needs 3 workers per round; plain FedAvg can start with one.
   const config = runConfigFromFlags(values, { minClients: Math.max(values['secure-agg'] === false ? 1 : 3, localWorkers) });
+  const ledger = ledgerConfigFromFlags(values, { rounds: config.rounds });
   const maxFrameBytes = intFlag(values, 'max-frame-bytes', undefined, 1024, 2 ** 31 - 1);
   const maxConnections = intFlag(values, 'max-connections', undefined, 1, 1_000_000);
   const maxPerSecond = intFlag(values, 'max-messages-per-second', undefined, 1, 1_000_000);
@@ -130,6 +142,7 @@ async function serve(argv: string[]): Promise<number> {
     logFormat: parseLogFormat(stringFlag(values, 'log-format')),
     logLevel: parseLogLevel(stringFlag(values, 'log-level')),
     adminTokenFile: stringFlag(values, 'admin-token-file'),
+    ledger,
     limits: {
       ...(maxFrameBytes === undefined ? {} : { maxFrameBytes }),
       ...(maxConnections === undefined ? {} : { maxConnections }),
@@ -188,7 +201,16 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case 'worker':
         return await worker(rest);
+      case 'ledger':
+        return await (await import('./ledger-commands.js')).ledgerCommand(rest);
+      case 'rewards':
+        return await (await import('./ledger-commands.js')).rewardsCommand(rest);
       case 'help':
+        if (rest[0] === 'ledger' || rest[0] === 'rewards') {
+          const { LEDGER_HELP, REWARDS_HELP } = await import('./ledger-commands.js');
+          console.log(rest[0] === 'ledger' ? LEDGER_HELP : REWARDS_HELP);
+          return 0;
+        }
         console.log(({ demo: DEMO_HELP, serve: SERVE_HELP, worker: WORKER_HELP } as Record<string, string>)[rest[0] ?? ''] ?? HELP);
         return 0;
       case '--version':

@@ -3,12 +3,14 @@
  * a fresh run store, and N Node workers, each holding its own MNIST shard. Prints one progress line
  * per round, or with --json a single JSON summary on stdout (logs go to stderr).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatEther } from 'ethers';
 import type { RunConfig } from '../engine/run-config.js';
 import type { RunSummary } from '../engine/run-engine.js';
 import { createLogger, type LogFormat } from '../log.js';
+import { finishDemoChain, startDemoChain, type DemoChainOptions, type DemoChainSummary } from '../ledger/demo-chain.js';
 import { startCoordinator } from '../server/coordinator.js';
 import { LocalWorkers } from './local-workers.js';
 import { formatEvent } from './progress.js';
@@ -21,6 +23,8 @@ export interface DemoOptions {
   verbose: boolean;
   backend?: string | undefined;
   port: number;
+  /** The demo's chain: its own anvil by default, a real network with `network`; false for none. */
+  chain?: Omit<DemoChainOptions, 'rounds'> | false | undefined;
   logFormat: LogFormat;
 }
 
@@ -34,6 +38,7 @@ export interface DemoSummary {
   status: RunSummary['status'];
   reason: string;
   runId: string;
+  chain?: DemoChainSummary | undefined;
 }
 
 export async function runDemo(options: DemoOptions): Promise<number> {
@@ -43,7 +48,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), 'cohort-demo-'));
   const storePath = options.storePath ?? join(scratch, 'run.sqlite');
 
+  const chain = options.chain === false ? undefined : await startDemoChain({ ...options.chain, rounds: options.config.rounds });
   const coordinator = await startCoordinator({
+    ledger: chain ? { config: chain.config, privateKey: chain.coordinatorKey } : undefined,
     host: '127.0.0.1',
     port: options.port,
     storePath,
@@ -74,10 +81,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     if (line) print(line);
   });
 
+  const keyFiles = Array.from({ length: options.workers }, (_, i) => join(scratch, `worker-${i}.key`));
   workers.start(
     Array.from({ length: options.workers }, (_, i) => ({
       coordinator: coordinator.wsUrl,
-      keyFile: join(scratch, `worker-${i}.key`),
+      keyFile: keyFiles[i] ?? '',
       shard: { index: i, count: options.workers },
       backend: options.backend,
     })),
@@ -88,6 +96,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     print('interrupted; stopping the coordinator and workers');
     await coordinator.close();
     await workers.stop();
+    await chain?.stop();
     process.off('exit', cleanup);
     rmSync(scratch, { recursive: true, force: true });
     return 130;
@@ -95,6 +104,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const summary = outcome;
   // Workers leave by themselves on run-end; anything still running after a grace period is stopped.
   if (!(await workers.waitForExit(10_000))) await workers.stop();
+  // Every worker claims with its own key once the outbox is on chain; then the chain stops.
+  const chainSummary = chain
+    ? await finishDemoChain({ chain, ledger: coordinator.ledger, workerKeys: keyFiles.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')) })
+    : undefined;
   await coordinator.close();
   process.off('exit', cleanup);
 
@@ -114,6 +127,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     status: summary.status,
     reason: summary.reason,
     runId: summary.runId,
+    ...(chainSummary ? { chain: chainSummary } : {}),
   };
   if (!options.storePath) rmSync(scratch, { recursive: true, force: true });
   if (options.json) {
@@ -123,6 +137,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     print('');
     print(`Done in ${(result.elapsedMs / 1000).toFixed(1)} s: ${result.rounds} rounds, test accuracy ${acc} (${result.reason}).`);
     for (const w of result.workers) print(`  ${w.id}  ${w.kind}  ${w.backend.padEnd(6)}  rounds ${w.roundsParticipated}  examples ${w.examples}`);
+    if (result.chain) {
+      const c = result.chain;
+      print(`Ledger ${c.ledger} on chain ${c.chainId}: ${c.roundsRecorded} rounds recorded, ${formatEther(c.allocated)} of ${formatEther(c.funded)} ETH allocated; every worker claimed:`);
+      for (const [address, wei] of Object.entries(c.claimed)) print(`  ${address}  ${formatEther(wei)} ETH`);
+    }
     print('Next: `cohort serve` runs a coordinator for real workers; `cohort worker --coordinator URL --key FILE` joins one. See README.md.');
   }
   return summary.status === 'failed' ? 1 : 0;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WireLimits } from '../../core/protocol/limits.js';
 import type { RunConfig } from '../engine/run-config.js';
+import type { LedgerConfig } from '../ledger/ledger-config.js';
 import { createLogger, type LogFormat, type LogLevel } from '../log.js';
 import { startCoordinator } from '../server/coordinator.js';
 import { LocalWorkers } from './local-workers.js';
@@ -25,6 +26,8 @@ export interface ServeOptions {
   logFormat: LogFormat;
   logLevel: LogLevel;
   adminTokenFile?: string | undefined;
+  /** Record rewards on this chain (--rpc-url …); undefined records nothing. */
+  ledger?: LedgerConfig | undefined;
 }
 
 export async function runServe(options: ServeOptions): Promise<number> {
@@ -41,6 +44,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
     limits: options.limits,
     log: logger.log,
     adminTokenFile: options.adminTokenFile,
+    ledger: options.ledger ? { config: options.ledger } : undefined,
   });
   trackRounds(coordinator.engine, bar);
   coordinator.engine.on((event) => {

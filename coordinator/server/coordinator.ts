@@ -6,6 +6,7 @@
  * round's checkpoint; otherwise a new run starts from `config`.
  */
 import { randomUUID } from 'node:crypto';
+import { formatEther } from 'ethers';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -21,8 +22,12 @@ import { CohortMetrics } from '../metrics/cohort-metrics.js';
 import { registerMetricsRoute } from '../metrics/route.js';
 import { parseRunConfig, type RunConfig } from '../engine/run-config.js';
 import { checkSecureAggregation } from '../engine/secure-config.js';
+import { RunPrivacy } from '../engine/run-privacy.js';
 import { loadMnistTestSet } from '../evaluation/mnist-test-set.js';
 import { ModelHost } from '../evaluation/model-host.js';
+import { attachLedger, type AttachedLedger } from '../ledger/attach.js';
+import { cumulativeRewards, outboxRows } from '../ledger/outbox.js';
+import type { LedgerConfig } from '../ledger/ledger-config.js';
 import { RunStore } from '../store/run-store.js';
 import { createStrategy } from '../strategy/create-strategy.js';
 import { assertCompatibleWithSecureAggregation } from '../strategy/secure-compatibility.js';
@@ -49,6 +54,8 @@ export interface CoordinatorOptions {
   dashboardProviders?: DashboardProviders | undefined;
   /** Round records waiting in the ledger outbox, for /metrics (0 without a ledger). */
   ledgerOutboxPending?: (() => number) | undefined;
+  /** Record each completed round's rewards on-chain through the store's ledger outbox. */
+  ledger?: { config: LedgerConfig; privateKey?: string | undefined } | undefined;
 }
 
 export interface Coordinator {
@@ -62,6 +69,8 @@ export interface Coordinator {
   /** Every worker connection, whatever its transport (connectInMemory attaches simulated workers here). */
   readonly sessions: WorkerSessions;
   readonly resumedAfterRound: number;
+  /** The ledger's outbox and sender, when the run records rewards. */
+  readonly ledger: AttachedLedger | undefined;
   /** http(s)://HOST:PORT/dashboard */
   readonly dashboardUrl: string;
   readonly adminTokenFile: string;
@@ -83,6 +92,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   checkSecureAggregation(config);
   const strategy = createStrategy(config.strategy);
   assertCompatibleWithSecureAggregation(strategy, config.secureAggregation !== false);
+  const privacy = RunPrivacy.create(config, strategy);
   if (!unfinished) store.createRun(runId, { ...config, runId });
 
   const testSet = config.evaluation === 'mnist' ? await loadMnistTestSet() : undefined;
@@ -93,11 +103,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     throw new CohortError('E_STORE', `run ${runId}: last completed round and newest checkpoint disagree`);
   }
   const initialWeights = checkpoint?.weights ?? (await host.initialWeights());
+  const ledger = options.ledger
+    ? await attachLedger({ store, runId, config: options.ledger.config, privateKey: options.ledger.privateKey, log })
+    : undefined;
   const engine = new RunEngine({
+    onRoundCommit: ledger?.onRoundCommit,
     runId,
     config,
     store,
     strategy,
+    privacy,
     initialWeights,
     resumeAfterRound: resumedAfterRound,
     evaluator: host.hasTestSet ? host : undefined,
@@ -136,8 +151,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const adminTokenFile = options.adminTokenFile ?? `${options.storePath}.admin-token`;
   const adminToken = createAdminToken(adminTokenFile);
   // Both read the sessions' counters lazily: the sessions are built with the dashboard's observe hook.
-  const dashboard = registerDashboardRoutes(routes, { engine, store, gateway: () => sessions, adminToken, providers: options.dashboardProviders, log });
-  const metrics = new CohortMetrics({ gateway: () => sessions, ledgerOutboxPending: options.ledgerOutboxPending });
+  const providers: DashboardProviders = options.dashboardProviders ?? {
+    rewards: ledger ? (id) => new Map([...cumulativeRewards(store.database, id)].map(([address, wei]) => [address, `${formatEther(wei)} ETH`])) : undefined,
+    roundTransactions: ledger ? (id) => new Map(outboxRows(store.database, id).flatMap((r) => (r.txHash ? [[r.round, r.txHash] as const] : []))) : undefined,
+    privacy: privacy ? (id) => (id === runId ? (engine.privacyReport() ?? null) : null) : undefined,
+  };
+  const dashboard = registerDashboardRoutes(routes, { engine, store, gateway: () => sessions, adminToken, providers, log });
+  const metrics = new CohortMetrics({ gateway: () => sessions, ledgerOutboxPending: options.ledgerOutboxPending ?? ledger?.pendingCount });
   const detachMetrics = metrics.attach(engine);
   registerMetricsRoute(routes, { metrics });
   const sessions = new WorkerSessions({
@@ -147,6 +167,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     store,
     engine: () => engine,
     log,
+    admitAddress: ledger?.checkAllowed,
     observe: (address, message) => {
       dashboard.observe(address, message);
       options.observe?.(address, message);
@@ -169,10 +190,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       host.dispose();
+      await ledger?.close(); // after the engine: its last round's record gets a moment to go out
       store.close();
     })();
     return closing;
   };
   log('info', `coordinator ${coordinatorId} listening on ${httpUrl} (run ${runId}${resumedAfterRound ? `, resumed after round ${resumedAfterRound}` : ''})`);
-  return { wsUrl, httpUrl, port, engine, store, gateway, sessions, resumedAfterRound, dashboardUrl: `${httpUrl}/dashboard`, adminTokenFile, metrics, done, close };
+  return { wsUrl, httpUrl, port, engine, store, gateway, sessions, resumedAfterRound, ledger, dashboardUrl: `${httpUrl}/dashboard`, adminTokenFile, metrics, done, close };
 }

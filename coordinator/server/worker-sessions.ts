@@ -33,6 +33,8 @@ export interface WorkerSessionsOptions {
   log: (level: 'debug' | 'info' | 'warn', message: string) => void;
   /** Sees every validated message from a signed-in worker (metrics, audits, tests). */
   observe?: ((address: string, message: WorkerMessage) => void) | undefined;
+  /** Checks a proven address at sign-in; throws E_NOT_ALLOWED for one off the run's allowlist. */
+  admitAddress?: ((address: string) => void) | undefined;
 }
 
 /** Errors after which the connection is closed, not just answered. */
@@ -48,6 +50,7 @@ const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'E_AUTH_BAD_SIGNATURE',
   'E_AUTH_REPLAY',
   'E_AUTH_WRONG_COORDINATOR',
+  'E_NOT_ALLOWED',
   'E_UPDATE_LENGTH',
   'E_UPDATE_NOT_FINITE',
 ]);
@@ -180,6 +183,7 @@ export class WorkerSessions {
       const used = connection.nonceUsed;
       connection.nonceUsed = true; // one signature attempt per challenge
       connection.address = verifyHello(message, connection.challenge, used);
+      this.options.admitAddress?.(connection.address);
       connection.kind = message.kind;
       this.options.observe?.(connection.address, message);
       this.admit(connection);
