@@ -26,6 +26,7 @@ npm start is \`cohort demo --target-accuracy 0.97\`.`;
 const DEMO_HELP = `cohort demo [options]
 
   --workers N              Node worker processes, each with its own MNIST shard (default 4)
+  --browser-workers M      headless Chromium tabs that join as browser workers (default 0)
   --store PATH             run store file (default: a fresh temporary file)
   --port N                 coordinator port (default 0: a free port)
   --backend NAME           force the workers' tfjs backend: ${BACKENDS.join('|')} (default auto)
@@ -72,6 +73,7 @@ async function demo(argv: string[]): Promise<number> {
   const values = parseFlags('demo', argv, {
     ...RUN_FLAGS,
     workers: { type: 'string' },
+    'browser-workers': { type: 'string' },
     store: { type: 'string' },
     port: { type: 'string' },
     backend: { type: 'string' },
@@ -81,13 +83,16 @@ async function demo(argv: string[]): Promise<number> {
     ...LEDGER_FLAGS,
     chain: { type: 'boolean' },
   });
-  const workers = intFlag(values, 'workers', 4, 1, 64);
+  const workers = intFlag(values, 'workers', 4, 0, 64);
+  const browserWorkers = intFlag(values, 'browser-workers', 0, 0, 16);
+  if (workers + browserWorkers < 1) throw new CohortError('E_CLI_USAGE', '--workers and --browser-workers add up to 0: the demo needs at least one worker');
   const chain = values.chain === false ? false : demoChainFromFlags(values);
-  const clientsPerRound = intFlag(values, 'clients-per-round', undefined, 1, workers);
-  const config = runConfigFromFlags(values, { minClients: clientsPerRound ?? workers });
+  const clientsPerRound = intFlag(values, 'clients-per-round', undefined, 1, workers + browserWorkers);
+  const config = runConfigFromFlags(values, { minClients: clientsPerRound ?? workers + browserWorkers });
   const { runDemo } = await import('../coordinator/cli/demo.js');
   return runDemo({
     workers,
+    browserWorkers,
     config,
     storePath: stringFlag(values, 'store'),
     port: intFlag(values, 'port', 0, 0, 65_535),

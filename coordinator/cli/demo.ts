@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { formatEther } from 'ethers';
 import type { RunConfig } from '../engine/run-config.js';
 import type { RunSummary } from '../engine/run-engine.js';
+import { launchBrowserWorkers } from '../../worker-browser/launch.js';
 import { createLogger, type LogFormat } from '../log.js';
 import { finishDemoChain, startDemoChain, type DemoChainOptions, type DemoChainSummary } from '../ledger/demo-chain.js';
 import { startCoordinator } from '../server/coordinator.js';
@@ -17,6 +18,8 @@ import { formatEvent } from './progress.js';
 
 export interface DemoOptions {
   workers: number;
+  /** Headless Chromium tabs that join as browser workers, beside the Node workers. */
+  browserWorkers: number;
   config: RunConfig;
   storePath?: string | undefined;
   json: boolean;
@@ -67,10 +70,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     process.once('SIGTERM', () => resolve('interrupted'));
   });
 
-  print(`Cohort demo: ${options.workers} Node workers train McMahan's ${options.config.model.kind === 'builtin' ? options.config.model.name.toUpperCase() : 'custom'} model on MNIST (${options.config.partition.kind} split), federated over WebSockets.`);
+  const total = options.workers + options.browserWorkers;
+  const tabsNote = options.browserWorkers > 0 ? ` and ${options.browserWorkers} browser tabs` : '';
+  print(`Cohort demo: ${options.workers} Node workers${tabsNote} train McMahan's ${options.config.model.kind === 'builtin' ? options.config.model.name.toUpperCase() : 'custom'} model on MNIST (${options.config.partition.kind} split), federated over WebSockets.`);
   print(`  coordinator  ${coordinator.httpUrl}   (health: ${coordinator.httpUrl}/healthz, run status: ${coordinator.httpUrl}/api/run)`);
   print(`  dashboard    ${coordinator.dashboardUrl}   (metrics: ${coordinator.httpUrl}/metrics)`);
   print(`  workers      connect to ${coordinator.wsUrl}`);
+  print(`  worker page  ${coordinator.workerPageUrl}   (open it in a browser tab to join with your GPU)`);
   print(`  run store    ${storePath}`);
   coordinator.engine.on((event) => {
     if (event.type === 'worker-ready' || event.type === 'worker-left') {
@@ -86,14 +92,27 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     Array.from({ length: options.workers }, (_, i) => ({
       coordinator: coordinator.wsUrl,
       keyFile: keyFiles[i] ?? '',
-      shard: { index: i, count: options.workers },
+      shard: { index: i, count: total },
       backend: options.backend,
     })),
   );
+  // Browser tabs take the shards after the Node workers'; their keys live in each tab's IndexedDB.
+  const tabs =
+    options.browserWorkers > 0
+      ? await launchBrowserWorkers({
+          pageUrl: coordinator.workerPageUrl,
+          count: options.browserWorkers,
+          shards: Array.from({ length: options.browserWorkers }, (_, j) => ({ index: options.workers + j, count: total })),
+          log: (tab, line) => {
+            if (options.verbose) process.stderr.write(`[tab ${tab}] ${line}\n`);
+          },
+        })
+      : undefined;
 
   const outcome = await Promise.race([coordinator.done, interrupted]);
   if (outcome === 'interrupted') {
     print('interrupted; stopping the coordinator and workers');
+    await tabs?.close();
     await coordinator.close();
     await workers.stop();
     await chain?.stop();
@@ -104,6 +123,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const summary = outcome;
   // Workers leave by themselves on run-end; anything still running after a grace period is stopped.
   if (!(await workers.waitForExit(10_000))) await workers.stop();
+  await tabs?.close();
   // Every worker claims with its own key once the outbox is on chain; then the chain stops.
   const chainSummary = chain
     ? await finishDemoChain({ chain, ledger: coordinator.ledger, workerKeys: keyFiles.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')) })

@@ -140,6 +140,7 @@ function describeNumber(def: Def): string {
     if (max !== undefined) return `an integer ≤ ${max}`;
     return 'an integer';
   }
+  if (lo?.value === 0 && hi && hi.value > 1) return `a ${lo.inclusive ? 'non-negative' : 'positive'} number up to ${hi.value}`;
   if (lo && hi) return lo.inclusive && hi.inclusive ? `a number from ${lo.value} to ${hi.value}` : `a number in ${lo.inclusive ? '[' : '('}${lo.value}, ${hi.value}${hi.inclusive ? ']' : ')'}`;
   if (lo) return lo.value === 0 ? (lo.inclusive ? 'a non-negative number' : 'a positive number') : `a number ${lo.inclusive ? '≥' : '>'} ${lo.value}`;
   if (hi) return `a number ${hi.inclusive ? '≤' : '<'} ${hi.value}`;
@@ -186,10 +187,17 @@ export function describeSchema(schema: AnySchema): string {
 /** The most specific issue inside a union failure: the branch the value was closest to matching. */
 function innermost(issue: Issue): { issue: Issue; path: PathKey[] } {
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { issue, path: [...issue.path] };
+  // The branch the value got furthest into (its first issue below the union's level), with the
+  // fewest complaints: a branch that also finds unknown fields matched worse.
   let best: Issue | undefined;
+  let bestCount = Number.POSITIVE_INFINITY;
   for (const branch of issue.errors) {
     const first = branch[0];
-    if (first && first.path.length > 0 && (!best || first.path.length > best.path.length)) best = first;
+    if (!first || first.path.length === 0) continue;
+    if (branch.length < bestCount || (branch.length === bestCount && best && first.path.length > best.path.length)) {
+      best = first;
+      bestCount = branch.length;
+    }
   }
   if (!best) return { issue, path: [...issue.path] };
   const inner = innermost(best);

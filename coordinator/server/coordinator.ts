@@ -32,6 +32,7 @@ import { RunStore } from '../store/run-store.js';
 import { createStrategy } from '../strategy/create-strategy.js';
 import { assertCompatibleWithSecureAggregation } from '../strategy/secure-compatibility.js';
 import { HttpRoutes, sendJson } from './http.js';
+import { registerWorkerPageRoutes } from './worker-page.js';
 import { WorkerSessions } from './worker-sessions.js';
 import { WsGateway } from './ws-gateway.js';
 
@@ -71,6 +72,8 @@ export interface Coordinator {
   readonly resumedAfterRound: number;
   /** The ledger's outbox and sender, when the run records rewards. */
   readonly ledger: AttachedLedger | undefined;
+  /** http(s)://HOST:PORT/worker/: the volunteers' page */
+  readonly workerPageUrl: string;
   /** http(s)://HOST:PORT/dashboard */
   readonly dashboardUrl: string;
   readonly adminTokenFile: string;
@@ -131,6 +134,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         result: engine.result ?? null,
       }),
     );
+
+  // The volunteers' worker page, and the demo's MNIST shards for its tabs.
+  registerWorkerPageRoutes(routes, { partitionFor: () => config.partition });
 
   const server: Server = options.tls
     ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, routes.handle)
@@ -196,5 +202,5 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     return closing;
   };
   log('info', `coordinator ${coordinatorId} listening on ${httpUrl} (run ${runId}${resumedAfterRound ? `, resumed after round ${resumedAfterRound}` : ''})`);
-  return { wsUrl, httpUrl, port, engine, store, gateway, sessions, resumedAfterRound, ledger, dashboardUrl: `${httpUrl}/dashboard`, adminTokenFile, metrics, done, close };
+  return { wsUrl, httpUrl, port, engine, store, gateway, sessions, resumedAfterRound, ledger, dashboardUrl: `${httpUrl}/dashboard`, workerPageUrl: `${httpUrl}/worker/`, adminTokenFile, metrics, done, close };
 }

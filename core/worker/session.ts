@@ -262,8 +262,18 @@ export class WorkerSession {
     const controller = new AbortController();
     this.training = controller;
     this.emit({ kind: 'training', round: message.round });
-    const secure = message.secureAggregation;
     const train = (): Promise<TrainResult> => this.options.hooks.train(message, controller.signal).then((result) => privatize(result, message));
+    try {
+      await this.runTraining(socket, message, controller, train);
+    } catch (error) {
+      // Training stopped because the connection dropped or a newer round replaced it: not an error.
+      if (controller.signal.aborted) return;
+      throw error;
+    }
+  }
+
+  private async runTraining(socket: SocketLike, message: TrainMessage, controller: AbortController, train: () => Promise<TrainResult>): Promise<void> {
+    const secure = message.secureAggregation;
     if (!secure) {
       this.secure = undefined;
       const result = await train();

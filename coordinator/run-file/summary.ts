@@ -1,0 +1,48 @@
+/**
+ * The one-line JSON summaries of `cohort run --json` and `cohort simulate --json`: the engine's
+ * RunSummary plus what the run file decided. With DP on, the engine's `privacy` carries the
+ * accountant's (ε, δ) after the last completed round.
+ */
+import type { RunSummary, WorkerStats } from '../engine/run-engine.js';
+import type { CompletedRound } from '../store/run-store.js';
+import type { RunPlan } from './to-run-config.js';
+
+export type RunFileSummary = RunSummary & {
+  strategy: string;
+  evaluation: RunPlan['evaluation']['kind'];
+};
+
+/** The engine's summary (its `privacy` is the accountant's (ε, δ) when DP is on) plus the run file's choices. */
+export function runFileSummary(summary: RunSummary, plan: RunPlan): RunFileSummary {
+  return { ...summary, strategy: plan.strategy.name, evaluation: plan.evaluation.kind };
+}
+
+export interface SimulationSummary extends Omit<RunFileSummary, 'workers'> {
+  clients: number;
+  clientsPerRound: number;
+  threads: number;
+  backend: string;
+  elapsedMs: number;
+  /** Seconds from the first client connecting until every client was ready. */
+  signInSeconds: number;
+  /** One entry per completed round. */
+  history: Array<Pick<CompletedRound, 'round' | 'accuracy' | 'loss' | 'trainLoss' | 'participants' | 'examples' | 'durationMs'>>;
+  /** Clients that took part in at least one round. */
+  participatingClients: number;
+  storePath?: string | undefined;
+}
+
+export function simulationSummary(
+  summary: RunSummary,
+  plan: RunPlan,
+  extra: Pick<SimulationSummary, 'clients' | 'clientsPerRound' | 'threads' | 'backend' | 'elapsedMs' | 'signInSeconds' | 'storePath'>,
+  completed: readonly CompletedRound[],
+): SimulationSummary {
+  const { workers, ...rest } = runFileSummary(summary, plan);
+  return {
+    ...rest,
+    ...extra,
+    participatingClients: workers.filter((w: WorkerStats) => w.roundsParticipated > 0).length,
+    history: completed.map((r) => ({ round: r.round, accuracy: r.accuracy, loss: r.loss, trainLoss: r.trainLoss, participants: r.participants, examples: r.examples, durationMs: r.durationMs })),
+  };
+}

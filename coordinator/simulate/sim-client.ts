@@ -1,0 +1,62 @@
+/**
+ * One simulated client: the real worker protocol (core/worker/session.ts: EIP-191 sign-in,
+ * `ready`, `train`, SecAgg+ stages) over the in-memory twin of a WebSocket, with training done by
+ * the shared thread pool on the client's shard. A client holds a key, an index list and a session:
+ * no model and no copy of its data.
+ *
+ * Its key is derived from the run's seed and the client's number, so the same run file simulates
+ * the same identities, and the engine (which orders workers by address) selects the same clients.
+ */
+import { Wallet, id, verifyMessage } from 'ethers';
+import type { EvaluateMessage } from '../../core/protocol/evaluate.js';
+import type { TrainMessage } from '../../core/protocol/messages.js';
+import { WorkerSession, type RunInfo, type TrainResult, type WorkerEvent, type WorkerHooks } from '../../core/worker/session.js';
+import { connectInMemory } from '../server/in-memory-transport.js';
+import type { WorkerSessions } from '../server/worker-sessions.js';
+import type { SimulatedShard } from './sim-data.js';
+import type { TrainingPool } from './training-pool.js';
+
+export interface SimulatedClientOptions {
+  index: number;
+  seed: number;
+  shard: SimulatedShard;
+  pool: TrainingPool;
+  sessions: WorkerSessions;
+  onEvent?: ((index: number, event: WorkerEvent) => void) | undefined;
+}
+
+/** The private key of simulated client `index` in a run seeded with `seed`. */
+export function simulatedKey(seed: number, index: number): string {
+  return id(`cohort-simulate:${seed}:${index}`);
+}
+
+export function createSimulatedClient(options: SimulatedClientOptions): WorkerSession {
+  const { pool, shard } = options;
+  const wallet = new Wallet(simulatedKey(options.seed, options.index));
+  const hooks = {
+    prepare: async (_run: RunInfo) => ({
+      backend: { backend: pool.backend, reason: `simulated client ${options.index}: trains in a pool of ${pool.threads} worker_threads` },
+      examples: shard.trainExamples,
+    }),
+    train: async (message: TrainMessage, signal: AbortSignal): Promise<TrainResult> => pool.train(message.weights, shard.indices, message.config, signal),
+    // Federated evaluation: used once core/worker/session.ts has the `evaluate` hook.
+    evaluate: async (message: EvaluateMessage, signal?: AbortSignal) => pool.evaluate(message.weights, shard.indices, signal),
+  };
+  return new WorkerSession({
+    url: 'memory://coordinator',
+    kind: 'node',
+    client: 'cohort-simulate/0.1',
+    signer: { address: wallet.address, signMessage: (message) => wallet.signMessage(message) },
+    verifySignature: (bytes, signature, address) => {
+      try {
+        return verifyMessage(bytes, signature).toLowerCase() === address.toLowerCase();
+      } catch {
+        return false;
+      }
+    },
+    socketFactory: () => connectInMemory(options.sessions),
+    hooks: hooks satisfies WorkerHooks,
+    reconnect: false,
+    onEvent: options.onEvent && ((event) => options.onEvent?.(options.index, event)),
+  });
+}
