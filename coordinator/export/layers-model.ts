@@ -40,13 +40,13 @@ export async function layersArtifacts(spec: ModelSpec, weights: Float32Array): P
 
 /** Writes model.json and its one weight file into `dir` (created if needed); returns their paths. */
 export function writeLayersModel(dir: string, artifacts: tf.io.ModelArtifacts, metadata?: Record<string, unknown>): string[] {
-  if (!artifacts.weightData || !artifacts.weightSpecs) throw new CohortError('E_MODEL_INVALID', 'model artifacts without weights');
+  if (!artifacts.weightData || !artifacts.weightSpecs || !artifacts.modelTopology) throw new CohortError('E_MODEL_INVALID', 'model artifacts without a topology or weights');
   const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
   const modelJson: tf.io.ModelJSON = {
     format: 'layers-model',
     generatedBy: artifacts.generatedBy,
     convertedBy: null,
-    modelTopology: artifacts.modelTopology,
+    modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
     ...(metadata ? { userDefinedMetadata: metadata } : {}),
   };

@@ -14,6 +14,7 @@ import { startCoordinator, type Coordinator } from '../../coordinator/server/coo
 import { HttpRoutes } from '../../coordinator/server/http.js';
 import { registerWorkerPageRoutes } from '../../coordinator/server/worker-page.js';
 import { buildWorkerPage, isWorkerPageStale } from '../../worker-browser/build.mjs';
+import { findChromium } from '../../worker-browser/chromium.js';
 import type { PageState } from '../../worker-browser/src/page/state.js';
 import { eventually, scratchDir } from '../e2e/helpers.js';
 
@@ -43,6 +44,18 @@ export async function ensureWorkerPageBuilt(): Promise<void> {
     rmdirSync(lock);
   }
 }
+
+/**
+ * For a browser test file's beforeAll: the page built from source, and Chromium found (on a fresh
+ * Debian machine, installed with apt: about a minute, hence the hook's own timeout).
+ */
+export async function prepareBrowserTests(): Promise<void> {
+  await findChromium();
+  await ensureWorkerPageBuilt();
+}
+
+/** beforeAll timeout for prepareBrowserTests (an apt install of Chromium included). */
+export const PREPARE_TIMEOUT_MS = 300_000;
 
 export const browserTestConfig = (overrides: Partial<RunConfig> = {}): RunConfig =>
   parseRunConfig({
