@@ -123,10 +123,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const summary = outcome;
   // Workers leave by themselves on run-end; anything still running after a grace period is stopped.
   if (!(await workers.waitForExit(10_000))) await workers.stop();
+  // Each tab exports its key, as a volunteer would with the page's Export button, to claim below.
+  const tabKeys = tabs ? await Promise.all(tabs.pages.map((page) => page.evaluate(() => window.cohort.exportKey()).catch(() => undefined))) : [];
   await tabs?.close();
   // Every worker claims with its own key once the outbox is on chain; then the chain stops.
   const chainSummary = chain
-    ? await finishDemoChain({ chain, ledger: coordinator.ledger, workerKeys: keyFiles.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')) })
+    ? await finishDemoChain({ chain, ledger: coordinator.ledger, workerKeys: [...keyFiles.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')), ...tabKeys.filter((k): k is string => typeof k === 'string')] })
     : undefined;
   await coordinator.close();
   process.off('exit', cleanup);
