@@ -1,20 +1,18 @@
 // `npm install` / `npm run build`: compiles the Solidity contracts (solc-js) and bundles the
-// browser worker page (esbuild). TypeScript itself needs no build: bin/cohort.js runs it via tsx.
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// browser worker page and the dashboard (esbuild). TypeScript itself needs no build step:
+// bin/cohort.js runs it through tsx.
+import { buildContracts } from './build-contracts.mjs';
+import { buildWorkerPage } from '../worker-browser/build.mjs';
+import { build as buildDashboard } from '../coordinator/dashboard/build.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const steps = [
-  ['contracts', 'scripts/build-contracts.mjs'],
-  ['worker page', 'worker-browser/build.mjs'],
-  ['dashboard', 'coordinator/dashboard/build.mjs'],
+  ['contracts', () => buildContracts({ quiet: true })],
+  ['worker page', () => buildWorkerPage()],
+  ['dashboard', () => buildDashboard()],
 ];
 
-for (const [name, file] of steps) {
-  const path = `${root}${file}`;
-  if (!existsSync(path)) continue;
+for (const [name, run] of steps) {
   const started = Date.now();
-  const mod = await import(pathToFileURL(path).href);
-  if (typeof mod.build === 'function') await mod.build();
+  await run();
   console.log(`built ${name} in ${Date.now() - started} ms`);
 }

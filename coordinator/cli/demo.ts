@@ -124,7 +124,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   // Workers leave by themselves on run-end; anything still running after a grace period is stopped.
   if (!(await workers.waitForExit(10_000))) await workers.stop();
   // Each tab exports its key, as a volunteer would with the page's Export button, to claim below.
-  const tabKeys = tabs ? await Promise.all(tabs.pages.map((page) => page.evaluate(() => window.cohort.exportKey()).catch(() => undefined))) : [];
+  const tabKeys = tabs ? await Promise.all(tabs.pages.map((page) => page.evaluate(() => window.cohort.exportKey()).catch((error: unknown) => void process.stderr.write(`tab key export failed: ${String(error)}\n`)))) : [];
   await tabs?.close();
   // Every worker claims with its own key once the outbox is on chain; then the chain stops.
   const chainSummary = chain
