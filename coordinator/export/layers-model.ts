@@ -39,7 +39,7 @@ export async function layersArtifacts(spec: ModelSpec, weights: Float32Array): P
 }
 
 /** Writes model.json and its one weight file into `dir` (created if needed); returns their paths. */
-export function writeLayersModel(dir: string, artifacts: tf.io.ModelArtifacts, metadata?: Record<string, unknown>): string[] {
+export function writeLayersModel(dir: string, artifacts: tf.io.ModelArtifacts, metadata?: Record<string, object>): string[] {
   if (!artifacts.weightData || !artifacts.weightSpecs || !artifacts.modelTopology) throw new CohortError('E_MODEL_INVALID', 'model artifacts without a topology or weights');
   const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
   const modelJson: tf.io.ModelJSON = {

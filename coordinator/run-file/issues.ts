@@ -58,15 +58,17 @@ export function describeValue(value: unknown): string {
   return 'an object';
 }
 
-/** The schema that validates `path` below `schema`, following the input through unions. */
-function schemaAt(schema: AnySchema, path: readonly PathKey[], input: unknown): AnySchema | undefined {
+/**
+ * The schema that validates `path` below `schema`, following the input through unions. At the leaf
+ * a union is kept whole (its own text, or all of its branches) unless `intoLeafUnion`.
+ */
+function schemaAt(schema: AnySchema, path: readonly PathKey[], input: unknown, intoLeafUnion = false): AnySchema | undefined {
   let s: AnySchema | undefined = schema;
   let value = input;
   for (let i = 0; i <= path.length && s; i++) {
-    // At the leaf a union is described as a whole (its own text, or all of its branches).
-    s = unwrapToBranch(s, value, i < path.length);
-    if (i === path.length || !s) break;
-    const key = path[i]!;
+    const key = path[i];
+    s = unwrapToBranch(s, value, i < path.length || intoLeafUnion, key);
+    if (key === undefined || !s) break;
     const def: Def = s.def;
     if (def.type === 'object') s = def.shape?.[String(key)];
     else if (def.type === 'array') s = def.element;
@@ -77,8 +79,12 @@ function schemaAt(schema: AnySchema, path: readonly PathKey[], input: unknown): 
   return s;
 }
 
-/** Through wrappers and pipes, and (with `intoUnions`) into the union branch the value is meant for. */
-function unwrapToBranch(schema: AnySchema, value: unknown, intoUnions: boolean): AnySchema | undefined {
+/**
+ * Through wrappers and pipes, and (with `intoUnions`) into the union branch meant for `value`: the
+ * one its discriminator names, else an object branch that has the `next` key, else the first
+ * branch of the value's kind.
+ */
+function unwrapToBranch(schema: AnySchema, value: unknown, intoUnions: boolean, next?: PathKey): AnySchema | undefined {
   let s = schema;
   for (;;) {
     const def = s.def;
@@ -88,13 +94,16 @@ function unwrapToBranch(schema: AnySchema, value: unknown, intoUnions: boolean):
     else if (def.type === 'union' && def.options && intoUnions) {
       const options = def.options;
       const record = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-      let next: AnySchema | undefined;
+      const kind = (o: AnySchema): string => unwrap(o).def.type;
+      let branch: AnySchema | undefined;
       if (def.discriminator !== undefined && record) {
-        next = options.find((o) => literalValues(unwrap(o).def.shape?.[def.discriminator!]).includes(record[def.discriminator!]));
+        branch = options.find((o) => literalValues(unwrap(o).def.shape?.[def.discriminator!]).includes(record[def.discriminator!]));
       }
-      next ??= options.find((o) => (record ? unwrap(o).def.type === 'object' : unwrap(o).def.type !== 'object'));
-      if (!next) return s;
-      s = next;
+      if (next !== undefined && typeof next !== 'number') branch ??= options.find((o) => kind(o) === 'object' && unwrap(o).def.shape?.[String(next)] !== undefined);
+      if (typeof next === 'number' || Array.isArray(value)) branch ??= options.find((o) => kind(o) === 'array');
+      branch ??= options.find((o) => (record ? kind(o) === 'object' || kind(o) === 'record' : kind(o) !== 'object'));
+      if (!branch) return s;
+      s = branch;
     } else return s;
   }
 }
@@ -212,7 +221,7 @@ export function describeIssue(schema: z.ZodType, input: unknown, first: Issue): 
   const got = valueAt(input, path);
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const parent = schemaAt(root, path, input);
+      const parent = schemaAt(root, path, input, true);
       const known = parent?.def.type === 'object' ? Object.keys(parent.def.shape ?? {}) : [];
       const key = issue.keys[0] ?? '?';
       return `${formatPath([...path, key])}: unknown field${known.length ? ` (expected one of ${quoteAll(known)})` : ''}`;

@@ -44,7 +44,7 @@ export function formatOf(path: string): RunFileFormat {
 /** Parses run-file text; a syntax error names the file and, where it can, the line. */
 export function parseRunFileText(text: string, format: RunFileFormat, name = 'run file'): unknown {
   try {
-    return format === 'json' ? (JSON.parse(text) as unknown) : (parseYaml(text, { uniqueKeys: true, strict: true, prettyErrors: false }) as unknown);
+    return format === 'json' ? (JSON.parse(text) as unknown) : (parseYaml(text, { uniqueKeys: true, strict: true, prettyErrors: true }) as unknown);
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const at = error.linePos?.[0];

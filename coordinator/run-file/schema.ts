@@ -125,7 +125,7 @@ export const runFileSchema = z
   .strictObject({
     /** Editors' JSON-schema hint; ignored. */
     $schema: z.string().optional(),
-    /** Free text, kept with the run's config. */
+    /** Free text for people reading the file. */
     description: z.string().max(10_000).optional(),
     /** Name of the run in the store (default: generated). Must be new to the store. */
     runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected letters, digits, ".", "_" or "-" (at most 128)').optional(),

@@ -22,7 +22,36 @@ export interface SimulatedClientOptions {
   shard: SimulatedShard;
   pool: TrainingPool;
   sessions: WorkerSessions;
+  verifier: SharedVerifier;
   onEvent?: ((index: number, event: WorkerEvent) => void) | undefined;
+}
+
+/**
+ * EIP-191 verification shared by all simulated clients. In SecAgg+ each of a worker's k neighbours
+ * checks the same signature over the same bytes; real workers each do that work, simulated ones
+ * in one process need do it once. The answer is the same, so the protocol is unchanged, and the
+ * main thread (where every simulated client runs) saves k − 1 of every k secp256k1 recoveries.
+ */
+export class SharedVerifier {
+  private readonly seen = new Map<string, boolean>();
+
+  constructor(private readonly maxEntries = 200_000) {}
+
+  verify(bytes: Uint8Array, signature: string, address: string): boolean {
+    const key = `${address.toLowerCase()}:${signature}:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
+    const known = this.seen.get(key);
+    if (known !== undefined) return known;
+    let ok: boolean;
+    try {
+      ok = verifyMessage(bytes, signature).toLowerCase() === address.toLowerCase();
+    } catch {
+      ok = false;
+    }
+    // Entries are only useful within a round; dropping them all now and then bounds memory.
+    if (this.seen.size >= this.maxEntries) this.seen.clear();
+    this.seen.set(key, ok);
+    return ok;
+  }
 }
 
 /** The private key of simulated client `index` in a run seeded with `seed`. */
@@ -47,13 +76,7 @@ export function createSimulatedClient(options: SimulatedClientOptions): WorkerSe
     kind: 'node',
     client: 'cohort-simulate/0.1',
     signer: { address: wallet.address, signMessage: (message) => wallet.signMessage(message) },
-    verifySignature: (bytes, signature, address) => {
-      try {
-        return verifyMessage(bytes, signature).toLowerCase() === address.toLowerCase();
-      } catch {
-        return false;
-      }
-    },
+    verifySignature: (bytes, signature, address) => options.verifier.verify(bytes, signature, address),
     socketFactory: () => connectInMemory(options.sessions),
     hooks: hooks satisfies WorkerHooks,
     reconnect: false,

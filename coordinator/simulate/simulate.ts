@@ -23,7 +23,7 @@ import { unappliedSettings } from '../run-file/pending-wiring.js';
 import { simulationSummary, type SimulationSummary } from '../run-file/summary.js';
 import type { RunPlan } from '../run-file/to-run-config.js';
 import { startCoordinator, type CoordinatorOptions, type Logger } from '../server/coordinator.js';
-import { createSimulatedClient } from './sim-client.js';
+import { SharedVerifier, createSimulatedClient } from './sim-client.js';
 import { clientShards, loadSharedMnist } from './sim-data.js';
 import { TrainingPool } from './training-pool.js';
 
@@ -96,7 +96,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     try {
       print(`simulating ${clients} clients (${clientsPerRound} per round) on ${pool.threads} ${pool.backend} training threads; run store ${options.storePath ?? '(temporary)'}`);
       const signInStarted = Date.now();
-      sessions = shards.map((shard, index) => createSimulatedClient({ index, seed: plan.config.seed, shard, pool, sessions: coordinator.sessions }));
+      const verifier = new SharedVerifier();
+      sessions = shards.map((shard, index) => createSimulatedClient({ index, seed: plan.config.seed, shard, pool, sessions: coordinator.sessions, verifier }));
       await allReady(engine, sessions, clients, options.signal);
       const signInSeconds = (Date.now() - signInStarted) / 1000;
       print(`${clients} clients signed in and ready in ${signInSeconds.toFixed(1)} s`);
