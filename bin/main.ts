@@ -17,6 +17,11 @@ Usage:
   cohort demo   [options]   everything on this machine: coordinator + Node workers on MNIST
   cohort serve  [options]   a long-running coordinator
   cohort worker --coordinator URL --key FILE [options]   a Node worker that joins a coordinator
+  cohort run FILE [--local-workers N] [--json]            cohort serve driven by a run file (JSON or YAML)
+  cohort simulate FILE --clients N [--rounds R] [--json]  N in-memory clients through the same engine
+  cohort export --store PATH [--run ID] [--round N] --out DIR   the model as a tfjs LayersModel
+  cohort ledger deploy|create-run|fund|status|withdraw   a researcher's chain work
+  cohort rewards --rpc-url URL --ledger ADDRESS --run N --key FILE [--claim]   a worker's rewards
   cohort ledger deploy|create-run|fund|status|withdraw   a researcher's chain work (any EVM network)
   cohort rewards --rpc-url URL --ledger ADDR --run N --key FILE [--claim]   a worker's rewards
   cohort help COMMAND       the options of one command
@@ -210,7 +215,18 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./ledger-commands.js')).ledgerCommand(rest);
       case 'rewards':
         return await (await import('./ledger-commands.js')).rewardsCommand(rest);
+      case 'run':
+        return await (await import('./research-commands.js')).runCommand(rest);
+      case 'simulate':
+        return await (await import('./research-commands.js')).simulateCommand(rest);
+      case 'export':
+        return await (await import('./research-commands.js')).exportCommand(rest);
       case 'help':
+        if (rest[0] === 'run' || rest[0] === 'simulate' || rest[0] === 'export') {
+          const { RUN_HELP, SIMULATE_HELP, EXPORT_HELP } = await import('./research-commands.js');
+          console.log({ run: RUN_HELP, simulate: SIMULATE_HELP, export: EXPORT_HELP }[rest[0]]);
+          return 0;
+        }
         if (rest[0] === 'ledger' || rest[0] === 'rewards') {
           const { LEDGER_HELP, REWARDS_HELP } = await import('./ledger-commands.js');
           console.log(rest[0] === 'ledger' ? LEDGER_HELP : REWARDS_HELP);

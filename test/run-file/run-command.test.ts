@@ -2,7 +2,7 @@
  * `cohort run FILE`: a run file served over real sockets to real Node worker processes, and the
  * checks made before anything starts.
  *
- * The processes run test/run-file/cli-shim.ts, which calls the command as bin/main.ts will.
+ * The processes run the real `cohort` command (bin/cohort.js).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,13 +15,13 @@ import { checkStoreForRunFile } from '../../coordinator/run-file/store-check.js'
 import { toRunPlan } from '../../coordinator/run-file/to-run-config.js';
 import { RunStore } from '../../coordinator/store/run-store.js';
 
-const SHIM = fileURLToPath(new URL('./cli-shim.ts', import.meta.url));
+const COHORT = fileURLToPath(new URL('../../bin/cohort.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cohort-run-command-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cohort(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SHIM, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [COHORT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

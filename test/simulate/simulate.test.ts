@@ -22,7 +22,7 @@ import { simulate } from '../../coordinator/simulate/simulate.js';
 import { TrainingPool } from '../../coordinator/simulate/training-pool.js';
 import { scratchDir } from '../e2e/helpers.js';
 
-const SHIM = fileURLToPath(new URL('../run-file/cli-shim.ts', import.meta.url));
+const COHORT = fileURLToPath(new URL('../../bin/cohort.js', import.meta.url));
 const example = (name: string): string => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
 const dir = scratchDir('cohort-simulate-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,7 +61,7 @@ describe('cohort simulate', () => {
   it('runs examples/mnist-fedavg.json on 1,000 clients for 3 rounds (2NN, SecAgg+, 100 per round)', async () => {
     const started = Date.now();
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', SHIM, 'simulate', example('mnist-fedavg.json'), '--clients', '1000', '--rounds', '3', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [COHORT, 'simulate', example('mnist-fedavg.json'), '--clients', '1000', '--rounds', '3', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
