@@ -17,7 +17,7 @@ import { toRunPlan, type RunPlan } from '../coordinator/run-file/to-run-config.j
 
 export const RUN_HELP = `cohort run FILE [options]
 
-Runs the training run a run file describes (JSON or YAML; see docs/research.md): \`cohort serve\`
+Runs the training run a run file describes (JSON or YAML; see README.md, "Research runs"): \`cohort serve\`
 with every setting taken from FILE. Without --local-workers it waits for workers to join.
 
   --local-workers N        also start N Node workers here, on MNIST shards i/N (default 0)

@@ -4,7 +4,7 @@
  *
  * A surviving worker's contribution in a round is the work it declared, examples × local epochs,
  * capped by the run's per-worker limit. Secure aggregation hides each update, so nothing better
- * than the declaration can be measured per worker (see docs/ledger.md on what that cannot prove).
+ * than the declaration can be measured per worker (see README.md, "Rewards on an EVM chain" on what that cannot prove).
  * The round's reward is split in proportion to contributions by the largest-remainder method,
  * so the shares sum to exactly the reward. A per-address cap on cumulative rewards is applied by
  * water-filling: a capped worker gets its headroom, the rest is split among the others, and what

@@ -7,7 +7,7 @@
  * (coordinator/strategy/strategy-spec.ts, coordinator/privacy/dp-config.ts); `rewards` and `chain`
  * become a LedgerConfig (coordinator/ledger/ledger-config.ts) in to-run-config.ts.
  *
- * Defaults are documented in docs/research.md; RUN_FILE_DEFAULTS holds the ones applied here.
+ * Defaults are documented in README.md ("Research runs"); RUN_FILE_DEFAULTS holds the ones applied here.
  */
 import { getAddress, isAddress, parseEther } from 'ethers';
 import { z } from 'zod';
