@@ -11,7 +11,6 @@ import { intFlag, stringFlag, type FlagSpec, type FlagValues } from '../coordina
 import { parseLogFormat, parseLogLevel } from '../coordinator/log.js';
 import type { ServeOptions } from '../coordinator/cli/serve.js';
 import { loadRunFile } from '../coordinator/run-file/load.js';
-import { unappliedSettings } from '../coordinator/run-file/pending-wiring.js';
 import { checkStoreForRunFile } from '../coordinator/run-file/store-check.js';
 import { toRunPlan, type RunPlan } from '../coordinator/run-file/to-run-config.js';
 
@@ -75,7 +74,6 @@ function fileAndFlags(command: string, argv: string[], options: FlagSpec): { fil
 }
 
 function printNotes(plan: RunPlan): void {
-  for (const note of unappliedSettings(plan)) process.stderr.write(`cohort: note: ${note}\n`);
 }
 
 export async function runCommand(argv: string[]): Promise<number> {

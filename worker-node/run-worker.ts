@@ -10,6 +10,8 @@ import type { LocalDataset } from '../core/data/dataset.js';
 import { buildModel } from '../core/models/builtin.js';
 import { modelNumClasses } from '../core/models/layers-json.js';
 import { checkDataFitsModel } from '../core/train/batch-ops.js';
+import { splitHeldOut } from '../core/data/held-out.js';
+import { evaluateWeights } from '../core/train/federated-evaluate.js';
 import type { WorkerKind } from '../core/protocol/messages.js';
 import { trainLocally } from '../core/train/local-train.js';
 import { getFlatWeights, setFlatWeights } from '../core/train/weights.js';
@@ -37,6 +39,7 @@ export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
 
   let model: tfTypes.LayersModel | undefined;
   let data: LocalDataset | undefined;
+  let heldOut: LocalDataset | undefined;
 
   const session = new WorkerSession({
     url: options.coordinator,
@@ -61,11 +64,18 @@ export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
           ? await loadDirectoryDataset(options.dataDir, { numClasses: modelNumClasses(model) })
           : mnistShard(options.shard?.index ?? 0, options.shard?.count ?? 1, run.partition);
         checkDataFitsModel(model, local);
-        data = local;
+        // Federated evaluation: a share of the local data is held out, never trained on.
+        const split = run.federatedEvaluation ? splitHeldOut(local, run.federatedEvaluation.heldOutFraction) : undefined;
+        data = split ? split.train : local;
+        heldOut = split?.heldOut;
         return {
           backend: { backend: backend.backend, reason: backend.reason, adapter: backend.adapter, stepsPerSecond: backend.stepsPerSecond },
-          examples: local.size,
+          examples: data.size,
         };
+      },
+      async evaluate(message) {
+        if (!model || !heldOut) return { examples: 0, loss: 0, accuracy: 0 };
+        return evaluateWeights(model, heldOut, message.weights);
       },
       async train(message, signal) {
         if (!model || !data) throw new Error('train before prepare');

@@ -31,7 +31,16 @@ export const runConfigSchema = z
     /** Stop as soon as the coordinator's test accuracy reaches this. */
     targetAccuracy: z.number().min(0).max(1).optional(),
     /** Held-out set the coordinator evaluates on after every round ('none' skips it). */
-    evaluation: z.enum(['mnist', 'none']),
+    evaluation: z.enum(['mnist', 'none', 'federated']),
+    /** With evaluation 'federated': workers evaluate each new model on their own held-out share. */
+    federatedEvaluation: z
+      .object({
+        heldOutFraction: z.number().gt(0).lt(1),
+        /** Workers asked per round (default: every ready worker). */
+        clients: z.number().int().min(1).optional(),
+        timeoutMs: z.number().int().min(100),
+      })
+      .optional(),
     keepCheckpoints: z.number().int().min(1).max(1000),
     /** How the round's results become the next model (see coordinator/strategy). */
     strategy: strategySpecSchema.default({ name: 'fedavg' }),

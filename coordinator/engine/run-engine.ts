@@ -20,6 +20,8 @@ import { startPlainRound, type ActiveRound, type RoundOutcome } from './plain-ro
 import { startSecureRound, type ActiveSecureRound } from './secure-round.js';
 import { secureAggregationFor } from './secure-config.js';
 import type { RunPrivacy } from './run-privacy.js';
+import type { FederatedEvaluation } from '../evaluation/federated.js';
+import type { EvaluationMessage } from '../../core/protocol/evaluate.js';
 import type { PrivacyReport } from '../privacy/budget.js';
 import type { RunConfig } from './run-config.js';
 import { selectWorkers } from './selection.js';
@@ -72,6 +74,8 @@ export interface RunEngineOptions {
   evaluator?: Evaluator | undefined;
   /** The run's differential privacy, when it has a privacy block. */
   privacy?: RunPrivacy | undefined;
+  /** Evaluation on the workers' own held-out data, for runs without a coordinator test set. */
+  federatedEvaluation?: FederatedEvaluation | undefined;
 }
 
 export class RunEngine {
@@ -119,6 +123,7 @@ export class RunEngine {
       parameterCount: this.global.length,
       partition: this.config.partition,
       secureAggregation: this.config.secureAggregation !== false,
+      ...(this.options.federatedEvaluation ? { federatedEvaluation: { heldOutFraction: this.options.federatedEvaluation.plan.heldOutFraction } } : {}),
     };
   }
 
@@ -160,6 +165,7 @@ export class RunEngine {
     const current = this.ready.get(channel.address);
     if (current?.channel.sessionId !== channel.sessionId) return;
     this.ready.delete(channel.address);
+    this.options.federatedEvaluation?.onDisconnect(channel.address);
     if (this.active) ('plain' in this.active ? this.active.plain : this.active.secure).onDisconnect(channel.address, reason);
     this.emit({ type: 'worker-left', address: channel.address, reason });
   }
@@ -170,6 +176,12 @@ export class RunEngine {
       throw new CohortError('E_UPDATE_STALE', `no plain round is open (got an update for round ${update.round})`);
     }
     this.active.plain.onUpdate(channel, update);
+  }
+
+  /** Federated evaluation: a worker's scalars for the model it was asked to evaluate. */
+  onEvaluation(channel: WorkerChannel, message: EvaluationMessage): void {
+    if (!this.options.federatedEvaluation) throw new CohortError('E_UNEXPECTED_MESSAGE', 'this run does not evaluate on workers');
+    this.options.federatedEvaluation.onEvaluation(channel, message);
   }
 
   /** Under secure aggregation: a worker's declared metrics after training. */
@@ -209,6 +221,7 @@ export class RunEngine {
   stop(reason = 'stopped by request', suspend = false): void {
     this.stopRequested = reason;
     this.suspended = suspend;
+    this.options.federatedEvaluation?.cancel();
     if (this.active) ('plain' in this.active ? this.active.plain : this.active.secure).cancel(reason);
     this.wakeUp?.();
   }
@@ -266,6 +279,13 @@ export class RunEngine {
   privacyReport(): { epsilon: number; delta: number } | undefined {
     const report: PrivacyReport | undefined = this.options.privacy?.report();
     return report ? { epsilon: report.epsilon, delta: report.delta } : undefined;
+  }
+
+  /** The coordinator's held-out set where it has one, else the workers' (federated), else nothing. */
+  private async evaluate(round: number, weights: Float32Array): Promise<{ accuracy: number | null; loss: number | null }> {
+    if (this.options.evaluator) return this.options.evaluator.evaluate(weights);
+    const federated = await this.options.federatedEvaluation?.evaluate(this.runId, round, weights, [...this.ready.values()]);
+    return federated ? { accuracy: federated.accuracy, loss: federated.loss } : { accuracy: null, loss: null };
   }
 
   private reachedTarget(): boolean {
@@ -388,7 +408,7 @@ export class RunEngine {
       if (error instanceof CohortError) return `${this.options.strategy.name}: ${error.message}`;
       throw error;
     }
-    const metrics = this.options.evaluator ? await this.options.evaluator.evaluate(next) : { accuracy: null, loss: null };
+    const metrics = await this.evaluate(round, next);
     const examples = outcome.survivors.reduce((n, s) => n + s.examples, 0);
     const trainLoss = outcome.survivors.reduce((n, s) => n + s.trainLoss * s.examples, 0) / Math.max(1, examples);
     const durationMs = Date.now() - started;

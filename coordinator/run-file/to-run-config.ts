@@ -27,7 +27,7 @@ export interface RunPlan {
   /** The run file's absolute path, when it came from one. */
   source?: string | undefined;
   description?: string | undefined;
-  /** What the engine runs. With federated evaluation its `evaluation` is 'none' (no coordinator test set). */
+  /** What the engine runs (federated evaluation included, in `evaluation` and `federatedEvaluation`). */
   config: RunConfig;
   /** Validated, every hyperparameter filled in (the same as `config.strategy`). */
   strategy: StrategySpec;
@@ -92,7 +92,9 @@ export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPla
     },
     seed: file.seed,
     targetAccuracy: file.targetAccuracy,
-    evaluation: evaluation.kind === 'mnist' ? 'mnist' : 'none',
+    evaluation: evaluation.kind,
+    federatedEvaluation:
+      evaluation.kind === 'federated' ? { heldOutFraction: evaluation.heldOutFraction, clients: evaluation.clients, timeoutMs: evaluation.timeoutMs } : undefined,
     keepCheckpoints: file.keepCheckpoints,
     secureAggregation,
     strategy: file.strategy,

@@ -25,6 +25,8 @@ import { checkSecureAggregation } from '../engine/secure-config.js';
 import { RunPrivacy } from '../engine/run-privacy.js';
 import { loadMnistTestSet } from '../evaluation/mnist-test-set.js';
 import { ModelHost } from '../evaluation/model-host.js';
+import { FederatedEvaluation } from '../evaluation/federated.js';
+import { DEFAULT_HELD_OUT_FRACTION } from '../../core/protocol/evaluate.js';
 import { attachLedger, type AttachedLedger } from '../ledger/attach.js';
 import { cumulativeRewards, outboxRows } from '../ledger/outbox.js';
 import type { LedgerConfig } from '../ledger/ledger-config.js';
@@ -116,6 +118,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     store,
     strategy,
     privacy,
+    federatedEvaluation:
+      config.evaluation === 'federated'
+        ? new FederatedEvaluation(
+            {
+              heldOutFraction: config.federatedEvaluation?.heldOutFraction ?? DEFAULT_HELD_OUT_FRACTION,
+              clients: config.federatedEvaluation?.clients ?? config.clientsPerRound,
+              timeoutMs: config.federatedEvaluation?.timeoutMs ?? 60_000,
+            },
+            config.seed,
+          )
+        : undefined,
     initialWeights,
     resumeAfterRound: resumedAfterRound,
     evaluator: host.hasTestSet ? host : undefined,

@@ -203,6 +203,10 @@ export class WorkerSessions {
         if (!engine) throw new CohortError('E_UPDATE_STALE', 'no run is active');
         engine.onUpdate(connection, message);
         return;
+      case 'evaluation':
+        if (!engine) throw new CohortError('E_UPDATE_STALE', 'no run is active');
+        engine.onEvaluation(connection, message);
+        return;
       case 'trained':
         if (!engine) throw new CohortError('E_UPDATE_STALE', 'no run is active');
         engine.onTrained(connection, message);

@@ -19,7 +19,6 @@ import { CohortError } from '../../core/protocol/errors.js';
 import type { WorkerSession } from '../../core/worker/session.js';
 import { formatEvent } from '../cli/progress.js';
 import type { RunEngine } from '../engine/run-engine.js';
-import { unappliedSettings } from '../run-file/pending-wiring.js';
 import { simulationSummary, type SimulationSummary } from '../run-file/summary.js';
 import type { RunPlan } from '../run-file/to-run-config.js';
 import { startCoordinator, type CoordinatorOptions, type Logger } from '../server/coordinator.js';
@@ -60,7 +59,6 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
   const { plan, clients } = options;
   const print = options.print ?? (() => undefined);
   simulationNeeds(plan, clients);
-  for (const note of unappliedSettings(plan)) print(`note: ${note}`);
 
   const heldOutFraction = plan.evaluation.kind === 'federated' ? plan.evaluation.heldOutFraction : undefined;
   const data = loadSharedMnist();

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 import { clientDpParamsSchema } from '../privacy/client-dp.js';
+import { EVALUATE_TYPE, EVALUATION_TYPE, evaluateSchema, evaluationSchema, federatedEvaluationInfoSchema } from './evaluate.js';
 import { SECAGG_REPLY_TYPE, SECAGG_REQUEST_TYPE, secAggReplySchema, secAggRequestSchema } from './secagg.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -89,6 +90,8 @@ export const welcomeSchema = z.object({
     parameterCount: z.number().int().positive(),
     partition: partitionSpecSchema,
     secureAggregation: z.boolean(),
+    /** Present when the run evaluates on the workers' own held-out data. */
+    federatedEvaluation: federatedEvaluationInfoSchema.optional(),
   }),
 });
 
@@ -182,11 +185,11 @@ export const trainedSchema = z.object({
 });
 
 export const workerMessageSchema = z.union([
-  z.discriminatedUnion('type', [helloSchema, readySchema, updateSchema, trainedSchema, errorSchema]),
+  z.discriminatedUnion('type', [helloSchema, readySchema, updateSchema, trainedSchema, evaluationSchema, errorSchema]),
   secAggReplySchema,
 ]);
 export const coordinatorMessageSchema = z.union([
-  z.discriminatedUnion('type', [challengeSchema, welcomeSchema, trainSchema, roundSummarySchema, runEndSchema, errorSchema]),
+  z.discriminatedUnion('type', [challengeSchema, welcomeSchema, trainSchema, evaluateSchema, roundSummarySchema, runEndSchema, errorSchema]),
   secAggRequestSchema,
 ]);
 
@@ -209,6 +212,7 @@ export const WORKER_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<WorkerMessage
   ['ready', readySchema],
   ['update', updateSchema],
   ['trained', trainedSchema],
+  [EVALUATION_TYPE, evaluationSchema],
   ['error', errorSchema],
   [SECAGG_REPLY_TYPE, secAggReplySchema],
 ]);
@@ -216,6 +220,7 @@ export const COORDINATOR_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<Coordina
   ['challenge', challengeSchema],
   ['welcome', welcomeSchema],
   ['train', trainSchema],
+  [EVALUATE_TYPE, evaluateSchema],
   ['round', roundSummarySchema],
   ['run-end', runEndSchema],
   ['error', errorSchema],

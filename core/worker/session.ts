@@ -19,6 +19,7 @@ import {
   type WelcomeMessage,
   type WorkerKind,
 } from '../protocol/messages.js';
+import type { EvaluateMessage } from '../protocol/evaluate.js';
 import { SECAGG_STAGE, type SecAggRequest } from '../protocol/secagg.js';
 import { privatizeUpdate } from '../privacy/client-dp.js';
 import { SecAggClient } from '../secagg/client.js';
@@ -42,6 +43,8 @@ export interface WorkerHooks {
   prepare(run: RunInfo): Promise<{ backend: BackendReport; examples: number }>;
   /** Train one round from the global weights in `message`; resolve with the delta and metrics. */
   train(message: TrainMessage, signal: AbortSignal): Promise<TrainResult>;
+  /** Federated evaluation: the given weights on this worker's held-out share (scalars only). */
+  evaluate?(message: EvaluateMessage): Promise<{ examples: number; loss: number; accuracy: number }>;
 }
 
 export type WorkerEvent =
@@ -212,6 +215,12 @@ export class WorkerSession {
         return this.onTrain(socket, message);
       case 'secagg-request':
         return this.onSecAggRequest(socket, message);
+      case 'evaluate': {
+        // A worker with no held-out data answers with 0 examples: it then counts for nothing.
+        const result = this.options.hooks.evaluate ? await this.options.hooks.evaluate(message) : { examples: 0, loss: 0, accuracy: 0 };
+        if (socket === this.socket) this.send(socket, { type: 'evaluation', runId: message.runId, round: message.round, ...result });
+        return;
+      }
       case 'round':
         this.emit({ kind: 'round', summary: message });
         return;
