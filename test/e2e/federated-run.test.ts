@@ -110,6 +110,34 @@ describe('federated runs over real sockets', () => {
     }
   }, 180_000);
 
+  it('evaluates on the workers\' own held-out data when the coordinator has no test set', async () => {
+    const dir = scratchDir();
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const received: WorkerMessage[] = [];
+    const coordinator = await startCoordinator({
+      host: '127.0.0.1',
+      port: 0,
+      storePath: join(dir, 'run.sqlite'),
+      config: baseConfig({ rounds: 2, minClients: 2, evaluation: 'federated', federatedEvaluation: { heldOutFraction: 0.1, timeoutMs: 60_000 }, maxLocalSteps: 30 }),
+      observe: (_address, message) => received.push(message),
+    });
+    cleanups.push(() => coordinator.close());
+    for (let i = 0; i < 2; i++) worker(coordinator.wsUrl, join(dir, `w${i}.key`), `${i}/2`);
+    const summary = await coordinator.done;
+
+    expect(summary.status).toBe('completed');
+    const evaluations = received.filter((m) => m.type === 'evaluation');
+    expect(evaluations).toHaveLength(4); // two workers, two rounds
+    for (const e of evaluations) {
+      // Scalars only, over the held-out tenth of a 30,000-example shard.
+      expect(Object.keys(e).sort()).toEqual(['accuracy', 'examples', 'loss', 'round', 'runId', 'type']);
+      expect(e.examples).toBeGreaterThan(2_000);
+      expect(e.examples).toBeLessThan(4_000);
+    }
+    const rounds = coordinator.store.rounds(coordinator.engine.runId);
+    expect(rounds.every((r) => r.accuracy !== null && r.accuracy > 0.5)).toBe(true);
+  }, 180_000);
+
   it('completes a round when a worker is killed in the middle of it', async () => {
     const dir = scratchDir();
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
