@@ -73,9 +73,6 @@ function fileAndFlags(command: string, argv: string[], options: FlagSpec): { fil
   return { file, values: parsed.values };
 }
 
-function printNotes(plan: RunPlan): void {
-}
-
 export async function runCommand(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) return void console.log(RUN_HELP), 0;
   const { file, values } = fileAndFlags('run', argv, {
@@ -105,7 +102,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   const storePath = stringFlag(values, 'store') ?? `${basename(file, extname(file))}.sqlite`;
   const { resumes } = checkStoreForRunFile(storePath, plan.config);
   if (resumes) process.stderr.write(`cohort: resuming run ${resumes} of ${file} from ${storePath}\n`);
-  printNotes(plan);
   const needed = Math.max(plan.config.minClients, plan.config.clientsPerRound ?? 0);
   if (localWorkers > 0 && localWorkers < needed) {
     process.stderr.write(`cohort: note: rounds need ${needed} workers and --local-workers starts ${localWorkers}; the run waits for ${needed - localWorkers} more to join\n`);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CohortError } from '../../core/protocol/errors.js';
+import type { CohortError } from '../../core/protocol/errors.js';
 import { loadOrCreateKey } from '../../worker-node/key-file.js';
 
 describe('worker key file', () => {
