@@ -11,7 +11,7 @@ describe('cohort CLI: bad flags and values', () => {
   it.each([
     [['demo', '--workers', 'abc'], /--workers: expected an integer/],
     [['demo', '--workers', '0'], /--workers and --browser-workers add up to 0/],
-    [['demo', '--workers', '-1'], /--workers: expected an integer from 0/],
+    [['demo', '--workers=-1'], /--workers: expected an integer from 0/],
     [['demo', '--partition', 'weird'], /--partition: expected one of iid\|shards\|dirichlet/],
     [['demo', '--lr', '0'], /--lr: expected a number/],
     [['demo', '--lr=-1'], /--lr: expected a number/],

@@ -83,9 +83,10 @@ describe('run file defaults', () => {
     expect(toRunPlan(validateRunFile(yaml, dir))).toEqual(toRunPlan(validateRunFile(json, dir)));
   });
 
-  it('maps federated evaluation to no coordinator test set, and the sampled DP rate to q', () => {
+  it('maps federated evaluation into the run config, and the sampled DP rate to q', () => {
     const plan = toRunPlan(validateRunFile({ model: '2nn', evaluation: 'federated', privacy: { noiseMultiplier: 1.1 } }, dir), { population: 1000, clientsPerRound: 50 });
-    expect(plan.config.evaluation).toBe('none');
+    expect(plan.config.evaluation).toBe('federated');
+    expect(plan.config.federatedEvaluation).toEqual({ heldOutFraction: 0.1, timeoutMs: 60_000, clients: 50 });
     expect(plan.evaluation).toEqual({ kind: 'federated', heldOutFraction: 0.1, timeoutMs: 60_000, clients: 50 });
     expect(plan.config.privacy?.samplingRate).toBeCloseTo(0.05, 12);
   });
