@@ -29,6 +29,7 @@ import { FederatedEvaluation } from '../evaluation/federated.js';
 import { DEFAULT_HELD_OUT_FRACTION } from '../../core/protocol/evaluate.js';
 import { attachLedger, type AttachedLedger } from '../ledger/attach.js';
 import { cumulativeRewards, outboxRows } from '../ledger/outbox.js';
+import { registerRewardsRoutes } from '../ledger/rewards-route.js';
 import type { LedgerConfig } from '../ledger/ledger-config.js';
 import { RunStore } from '../store/run-store.js';
 import { createStrategy } from '../strategy/create-strategy.js';
@@ -150,6 +151,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
 
   // The volunteers' worker page, and the demo's MNIST shards for its tabs.
   registerWorkerPageRoutes(routes, { partitionFor: () => config.partition });
+  registerRewardsRoutes(routes, { ledger, store, runId, rpcUrl: options.ledger?.config.rpcUrl });
 
   const server: Server = options.tls
     ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, routes.handle)

@@ -11,7 +11,8 @@ import type { DataSource, LocalDataSummary, PageToWorker, WorkerToPage } from '.
 import { clearDataset, loadDatasetSummary } from '../storage.js';
 import { readParams } from './params.js';
 import { addLog, applyWorkerMessage, initialState, type PageState } from './state.js';
-import { render } from './view.js';
+import { RewardsPanel, coordinatorHttpOrigin, type RewardsState } from './rewards.js';
+import { render, renderRewards } from './view.js';
 import { chooseSigner, injectedProvider, tabSigner, type PageSigner } from './wallet.js';
 
 const params = readParams(window.location);
@@ -33,6 +34,24 @@ const update = (): void => render(state);
 const send = (to: Worker, message: PageToWorker): void => to.postMessage(message);
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+const rewards = new RewardsPanel({
+  apiBase: coordinatorHttpOrigin(params.coordinatorUrl),
+  address: () => state.address,
+  // Claim may be pressed before Join: an injected wallet is asked to connect then.
+  signer: async () => {
+    signer ??= await chooseSigner(params.wallet);
+    state.address = signer.address;
+    state.wallet = signer.kind;
+    update();
+    return signer;
+  },
+  onChange: renderRewards,
+  log: (line) => {
+    addLog(state, line);
+    update();
+  },
+});
+
 async function join(): Promise<void> {
   if (state.joined) return;
   state.lastError = undefined;
@@ -52,6 +71,7 @@ async function join(): Promise<void> {
   }
   state.address = signer.address;
   state.wallet = signer.kind;
+  void rewards.refresh();
 
   const started = new Worker(workerUrl, { type: 'module', name: 'cohort-trainer' });
   worker = started;
@@ -103,6 +123,9 @@ function onWorkerMessage(from: Worker, received: WorkerToPage): void {
   }
   applyWorkerMessage(state, received);
   if (received.type === 'ended') finish(from);
+  if (received.type === 'session' && received.event.kind === 'round' && received.event.summary.status === 'completed') {
+    rewards.refreshAfterRound(received.event.summary.round);
+  }
   update();
 }
 
@@ -154,6 +177,8 @@ function wire(): void {
   button.addEventListener('click', () => (state.joined ? leave() : void join()));
   document.getElementById('export-key')?.addEventListener('click', exportKey);
   document.getElementById('clear-data')?.addEventListener('click', () => void forgetData());
+  document.getElementById('rewards-claim')?.addEventListener('click', () => void rewards.claim());
+  document.getElementById('rewards-refresh')?.addEventListener('click', () => void rewards.refresh());
   const picker = (id: string, format: 'csv' | 'images'): void => {
     const input = document.getElementById(id) as HTMLInputElement;
     input.addEventListener('change', () => void importPicked(format, [...(input.files ?? [])]).finally(() => (input.value = '')));
@@ -188,12 +213,16 @@ async function boot(): Promise<void> {
     state.wallet = 'injected';
   }
   update();
+  void rewards.refresh();
   if (params.autostart) await join();
 }
 
 declare global {
   interface Window {
-    cohort: { state(): PageState; join(): Promise<void>; leave(): void; exportKey(): string | undefined; ready: Promise<void> };
+    cohort: {
+      state(): PageState; join(): Promise<void>; leave(): void; exportKey(): string | undefined; ready: Promise<void>;
+      rewards(): RewardsState; refreshRewards(): Promise<void>; claimRewards(): Promise<void>;
+    };
   }
 }
 window.cohort = {
@@ -202,6 +231,9 @@ window.cohort = {
   leave,
   // The same key file the Export button downloads (tab keys only; an injected wallet has none).
   exportKey: () => signer?.exportKey?.(),
+  rewards: () => structuredClone(rewards.state),
+  refreshRewards: () => rewards.refresh(),
+  claimRewards: () => rewards.claim(),
   ready: boot().catch((error: unknown) => {
     state.lastError = `The page could not start: ${message(error)}`;
     update();

@@ -1,5 +1,6 @@
 /** Renders PageState into index.html's elements (text only: nothing from the wire becomes HTML). */
 import { describeAdapter } from '../adapter.js';
+import { formatReward, type RewardsState } from './rewards.js';
 import type { PageState } from './state.js';
 
 function el<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -55,4 +56,42 @@ export function render(state: PageState): void {
     log.replaceChildren(...state.log.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
     log.scrollTop = log.scrollHeight;
   }
+}
+
+const REWARDS_NOTES: Record<RewardsState['status'], string> = {
+  'no address': 'Join, or press Claim, to connect your wallet and see its rewards.',
+  loading: 'Looking up this address on the run\'s ledger…',
+  disabled: 'This run records no rewards.',
+  none: 'Nothing recorded on chain for this address yet. Rewards appear once a round you took part in is recorded.',
+  ready: '',
+  unreachable: 'The coordinator could not be asked about rewards right now.',
+};
+
+/** The Rewards panel; amounts also go in data-wei, exact, for scripts and tests. */
+export function renderRewards(rewards: RewardsState): void {
+  const token = rewards.chain?.token;
+  const amount = (id: string, wei: string | undefined): void => {
+    text(id, formatReward(wei, token));
+    el(id).dataset.wei = wei ?? '';
+  };
+  amount('rewards-earned', rewards.earned);
+  amount('rewards-claimed', rewards.claimed);
+  amount('rewards-claimable', rewards.claimable);
+  const chain = rewards.chain;
+  text('rewards-round', rewards.round === undefined ? '–' : rewards.round === 0 ? 'no round yet' : `round ${rewards.round}`);
+  text('rewards-ledger', chain ? `run ${chain.run} of ${chain.ledger} on chain ${chain.chainId}` : '–');
+  text('rewards-tx', rewards.txHash ?? '–');
+  const note = rewards.status === 'ready' && rewards.claimed === undefined ? 'The coordinator could not read the chain just now: what was already paid is unknown.' : REWARDS_NOTES[rewards.status];
+  el('rewards-note').hidden = note === '';
+  text('rewards-note', note);
+  const error = el('rewards-error');
+  error.hidden = rewards.error === undefined;
+  text('rewards-error', rewards.error ?? '');
+  const claim = el<HTMLButtonElement>('rewards-claim');
+  // Unknown claimable (chain unreadable by the coordinator) still may be claimed: the contract decides.
+  claim.disabled = rewards.claiming || !(rewards.status === 'ready' || rewards.status === 'no address') || rewards.claimable === '0';
+  claim.textContent = rewards.claiming ? 'Claiming…' : 'Claim';
+  el('rewards-card').dataset.status = rewards.status;
+  // Without a ledger there is nothing to count or claim: say so, and show no empty figures.
+  el('rewards-body').hidden = rewards.status === 'disabled';
 }
