@@ -4,6 +4,7 @@
  * checked here, before anything starts; bad ones throw E_CLI_USAGE, a bad run file
  * E_CONFIG_INVALID naming the field, and bin/main.ts prints `cohort: CODE: message`.
  */
+import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CohortError } from '../core/protocol/errors.js';
@@ -42,13 +43,13 @@ of worker threads. Each client holds its MNIST shard (FILE's partition over N cl
   --store PATH             keep the run store here, e.g. for \`cohort export\` (default: a temporary file)
   --json                   print only the final summary as JSON on stdout; progress goes to stderr`;
 
-export const EXPORT_HELP = `cohort export --store PATH --out DIR [options]
+export const EXPORT_HELP = `cohort export [--store PATH] [--run ID] [--round N] --out DIR
 
 Writes a run's final model, or one of its stored checkpoints, as a tfjs LayersModel
 (DIR/model.json + DIR/group1-shard1of1.bin, for tf.loadLayersModel), and the run's config and
 per-round metrics beside it (DIR/run.json).
 
-  --store PATH             the run store (required)
+  --store PATH             the run store (default cohort.sqlite, as cohort serve)
   --out DIR                folder to write (required; created if missing)
   --run ID                 which run (default: the newest in the store)
   --round N                which checkpoint (default: the newest; the store keeps the last few rounds)
@@ -194,9 +195,10 @@ export async function exportCommand(argv: string[]): Promise<number> {
   } catch (error) {
     throw new CohortError('E_CLI_USAGE', `cohort export: ${(error as Error).message.split('\n')[0]} (see cohort export --help)`);
   }
-  const storePath = stringFlag(values, 'store');
+  // The default is `cohort serve`'s store; `cohort run FILE` keeps its own next to the file's name.
+  const storePath = stringFlag(values, 'store') ?? 'cohort.sqlite';
   const outDir = stringFlag(values, 'out');
-  if (storePath === undefined) throw new CohortError('E_CLI_USAGE', 'cohort export: --store PATH is required');
+  if (!existsSync(storePath)) throw new CohortError('E_CLI_USAGE', `cohort export: no run store at ${storePath} (pass --store PATH)`);
   if (outDir === undefined) throw new CohortError('E_CLI_USAGE', 'cohort export: --out DIR is required');
   const { exportRun } = await import('../coordinator/export/export-run.js');
   const result = await exportRun({ storePath, outDir, runId: stringFlag(values, 'run'), round: intFlag(values, 'round', undefined, 1, 1_000_000) });
