@@ -428,7 +428,12 @@ export class RunEngine {
       },
       contributions,
       next,
-      (db) => this.options.onRoundCommit?.({ runId: this.runId, round, contributions, weights: next }, db),
+      (db) => {
+        // The server optimizer's state commits with the round, so a resumed run continues with it.
+        const state = this.options.strategy.state?.();
+        if (state) this.options.store.saveStrategyState(this.runId, round, state);
+        this.options.onRoundCommit?.({ runId: this.runId, round, contributions, weights: next }, db);
+      },
     );
     this.global = next;
     this.round = round;

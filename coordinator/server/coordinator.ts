@@ -109,6 +109,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     throw new CohortError('E_STORE', `run ${runId}: last completed round and newest checkpoint disagree`);
   }
   const initialWeights = checkpoint?.weights ?? (await host.initialWeights());
+  const strategyState = checkpoint ? store.strategyState(runId, checkpoint.round) : undefined;
+  if (strategyState) strategy.restore?.(strategyState);
   const ledger = options.ledger
     ? await attachLedger({ store, runId, config: options.ledger.config, privateKey: options.ledger.privateKey, log })
     : undefined;

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { decodeFrame, encodeMessage } from '../../core/protocol/codec.js';
 import { CohortError } from '../../core/protocol/errors.js';
 import { SCHEMA_SQL, STORE_SCHEMA_VERSION } from './schema.js';
 
@@ -185,6 +186,18 @@ export class RunStore {
     return this.db
       .prepare('SELECT round, address, examples, amount FROM contributions WHERE run_id = ? ORDER BY round, address')
       .all(runId) as Array<Contribution & { round: number }>;
+  }
+
+  /** Store a strategy's state for a round (call inside completeRound's transaction). */
+  saveStrategyState(runId: string, round: number, state: Record<string, Float32Array>): void {
+    this.db.prepare('INSERT OR REPLACE INTO strategy_states (run_id, round, state) VALUES (?, ?, ?)').run(runId, round, encodeMessage(state));
+    this.db.prepare('DELETE FROM strategy_states WHERE run_id = ? AND round < ?').run(runId, round);
+  }
+
+  /** The strategy state saved with a round, if its strategy keeps one. */
+  strategyState(runId: string, round: number): Record<string, Float32Array> | undefined {
+    const row = this.db.prepare('SELECT state FROM strategy_states WHERE run_id = ? AND round = ?').get(runId, round) as { state: Buffer } | undefined;
+    return row ? (decodeFrame(new Uint8Array(row.state)) as Record<string, Float32Array>) : undefined;
   }
 
   /** The newest checkpoint of a run (the global weights after its last completed round). */

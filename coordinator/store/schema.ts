@@ -61,6 +61,15 @@ CREATE TABLE IF NOT EXISTS sessions (
   close_reason     TEXT
 );
 
+-- A server optimizer's state (FedAvgM momentum, FedAdam moments) after each completed round, so a
+-- resumed run continues with it; msgpack of { name: Float32Array }. Pruned with the checkpoints.
+CREATE TABLE IF NOT EXISTS strategy_states (
+  run_id  TEXT NOT NULL REFERENCES runs(id),
+  round   INTEGER NOT NULL,
+  state   BLOB NOT NULL,
+  PRIMARY KEY (run_id, round)
+);
+
 -- The global weights after the last K completed rounds (Float32 little-endian bytes).
 CREATE TABLE IF NOT EXISTS checkpoints (
   run_id      TEXT NOT NULL REFERENCES runs(id),

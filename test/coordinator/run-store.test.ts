@@ -68,6 +68,19 @@ describe('RunStore (real SQLite)', () => {
     store.close();
   });
 
+  it('keeps a strategy\'s state per round, as typed arrays, newest only', () => {
+    const store = new RunStore(path);
+    store.createRun('r1', {});
+    store.saveStrategyState('r1', 1, { m: Float32Array.from([1, 2]), v: Float32Array.from([3]) });
+    store.saveStrategyState('r1', 2, { m: Float32Array.from([5, 6]), v: Float32Array.from([7]) });
+    const state = store.strategyState('r1', 2);
+    expect(state?.m).toBeInstanceOf(Float32Array);
+    expect(Array.from(state?.m ?? [])).toEqual([5, 6]);
+    expect(Array.from(state?.v ?? [])).toEqual([7]);
+    expect(store.strategyState('r1', 1)).toBeUndefined();
+    store.close();
+  });
+
   it('keeps a stable coordinator id', () => {
     const store = new RunStore(path);
     const id = store.coordinatorId();
