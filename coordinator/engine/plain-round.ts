@@ -40,6 +40,21 @@ export interface ActiveRound {
   cancel(reason: string): void;
 }
 
+/** Sends every selected worker the round's global weights and its own training instructions. */
+export function sendTrainInstructions(request: RoundRequest, secureAggregation?: { weightCap: number }): void {
+  for (const worker of request.selected) {
+    worker.channel.send({
+      type: 'train',
+      runId: request.runId,
+      round: request.round,
+      weights: request.global,
+      config: request.configFor(worker),
+      deadline: request.deadline,
+      ...(secureAggregation ? { secureAggregation } : {}),
+    });
+  }
+}
+
 export function startPlainRound(request: RoundRequest): ActiveRound {
   const length = request.updateLength ?? request.global.length;
   const pending = new Map(request.selected.map((w) => [w.channel.address, w]));
@@ -63,16 +78,7 @@ export function startPlainRound(request: RoundRequest): ActiveRound {
   };
   const timer = setTimeout(finish, Math.max(0, request.deadline - Date.now()));
 
-  for (const worker of request.selected) {
-    worker.channel.send({
-      type: 'train',
-      runId: request.runId,
-      round: request.round,
-      weights: request.global,
-      config: request.configFor(worker),
-      deadline: request.deadline,
-    });
-  }
+  sendTrainInstructions(request);
   if (pending.size === 0) finish();
 
   return {

@@ -14,7 +14,7 @@ import { SECAGG_STAGE, type SecAggReply } from '../../core/protocol/secagg.js';
 import type { SecAggConfig } from '../../core/secagg/config.js';
 import { SecAggServer } from '../../core/secagg/server.js';
 import type { ReadyWorker, WorkerChannel } from './channel.js';
-import type { RoundOutcome } from './plain-round.js';
+import { sendTrainInstructions, type RoundOutcome } from './plain-round.js';
 
 export interface SecureRoundRequest {
   runId: string;
@@ -60,17 +60,7 @@ export function startSecureRound(request: SecureRoundRequest): ActiveSecureRound
   let serverRef: SecAggServer | undefined;
   const nudge = (): void => wake?.();
 
-  for (const worker of request.selected) {
-    worker.channel.send({
-      type: 'train',
-      runId: request.runId,
-      round: request.round,
-      weights: request.global,
-      config: request.configFor(worker),
-      deadline: request.deadline,
-      secureAggregation: { weightCap: request.weightCap },
-    });
-  }
+  sendTrainInstructions(request, { weightCap: request.weightCap });
 
   /** Resolves when every worker the stage waits for has answered or gone, or at `until`. */
   const stageSettled = (server: SecAggServer, until: number): Promise<void> =>
