@@ -9,8 +9,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Contract, Wallet, ZeroAddress, ZeroHash, getBytes, parseEther, type JsonRpcProvider, type NonceManager } from 'ethers';
-import { startAnvil } from '../contracts/anvil.js';
-import { deployArtifact, deployLedger, loadArtifact } from '../contracts/deploy.js';
+import { startAnvil } from '../contracts/node/anvil.js';
+import { deployArtifact, deployLedger, loadArtifact } from '../contracts/node/deploy.js';
 import {
   claim, connectChain, connectLedger, createRun, fundRun, recordRound, walletSigner, type Ledger,
 } from '../contracts/ledger-client.js';

@@ -9,7 +9,7 @@ import { CohortError } from '../core/protocol/errors.js';
 import { intFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from '../coordinator/cli/flags.js';
 import { USER_KEY_ENV, keySourceFromFlag, loadLedgerKey, type KeySource } from '../coordinator/ledger/ledger-config.js';
 import { parseAmount } from '../coordinator/ledger/ledger-flags.js';
-import { deployLedger } from '../contracts/deploy.js';
+import { deployLedger } from '../contracts/node/deploy.js';
 import {
   claim, connectChain, connectLedger, createRun, endRun, fundRun, paidOf, runCount, runStatus, walletSigner, withdraw, type RunStatus,
 } from '../contracts/ledger-client.js';

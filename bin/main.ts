@@ -94,7 +94,7 @@ async function demo(argv: string[]): Promise<number> {
   const chain = values.chain === false ? false : demoChainFromFlags(values);
   const clientsPerRound = intFlag(values, 'clients-per-round', undefined, 1, workers + browserWorkers);
   const config = runConfigFromFlags(values, { minClients: clientsPerRound ?? workers + browserWorkers });
-  const { runDemo } = await import('../coordinator/cli/demo.js');
+  const { runDemo } = await import('./demo.js');
   return runDemo({
     workers,
     browserWorkers,

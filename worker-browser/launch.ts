@@ -12,7 +12,12 @@
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'puppeteer';
 import type { BrowserBackend } from './src/bridge.js';
 import type { PageState } from './src/page/state.js';
+import type { CohortPageApi } from './src/page/window-api.js';
 import { launchChromium } from './chromium.js';
+
+// page.evaluate's callbacks run inside the tab, where the page has set window.cohort. This module
+// runs in Node and has no DOM types, so it names just that global.
+declare const window: { cohort: CohortPageApi };
 
 export interface LaunchBrowserWorkersOptions {
   /** The worker page, e.g. http://127.0.0.1:8080/worker/ */
@@ -39,6 +44,8 @@ export interface BrowserWorkers {
   readonly pages: Page[];
   /** Each tab's page state (window.cohort.state()); undefined for a closed tab. */
   states(): Promise<Array<PageState | undefined>>;
+  /** Each tab's exported key file, as the page's Export button gives it; undefined where that failed. */
+  exportKeys(onError?: (tab: number, error: unknown) => void): Promise<Array<string | undefined>>;
   /** Close one tab (the coordinator sees its socket close: an ordinary dropout). */
   closeTab(tab: number): Promise<void>;
   close(): Promise<void>;
@@ -103,6 +110,18 @@ export async function launchBrowserWorkers(options: LaunchBrowserWorkersOptions)
     async states() {
       return Promise.all(
         pages.map((page, i) => (closed.has(i) ? undefined : page.evaluate(() => window.cohort.state()).catch(() => undefined))),
+      );
+    },
+    async exportKeys(onError) {
+      return Promise.all(
+        pages.map((page, i) =>
+          closed.has(i)
+            ? undefined
+            : page.evaluate(() => window.cohort.exportKey()).catch((error: unknown) => {
+                onError?.(i, error);
+                return undefined;
+              }),
+        ),
       );
     },
     async closeTab(tab) {

@@ -16,8 +16,8 @@
  */
 import { Wallet, ZeroAddress, computeAddress, parseEther, toBeHex, type JsonRpcProvider } from 'ethers';
 import { CohortError } from '../../core/protocol/errors.js';
-import { startAnvil, type AnvilChain } from '../../contracts/anvil.js';
-import { deployLedger } from '../../contracts/deploy.js';
+import { startAnvil, type AnvilChain } from '../../contracts/node/anvil.js';
+import { deployLedger } from '../../contracts/node/deploy.js';
 import { claim, connectChain, connectLedger, createRun, fundRun, runStatus, walletSigner } from '../../contracts/ledger-client.js';
 import { auditRun, claimRecords } from '../../contracts/ledger-events.js';
 import type { LogFn } from '../log.js';

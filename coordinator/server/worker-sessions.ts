@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { decodeWorkerMessage, encodeMessage } from '../../core/protocol/codec.js';
-import { CohortError, ERROR_CODES, type ErrorCode } from '../../core/protocol/errors.js';
+import { CohortError, ERROR_CODES, closesConnection, type ErrorCode } from '../../core/protocol/errors.js';
 import type { WireLimits } from '../../core/protocol/limits.js';
 import { PROTOCOL_VERSION, type ChallengeMessage, type CoordinatorMessage, type WorkerKind, type WorkerMessage } from '../../core/protocol/messages.js';
 import type { WorkerChannel } from '../engine/channel.js';
@@ -37,23 +37,6 @@ export interface WorkerSessionsOptions {
   admitAddress?: ((address: string) => void) | undefined;
 }
 
-/** Errors after which the connection is closed, not just answered. */
-const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'E_FRAME_TEXT',
-  'E_FRAME_TOO_LARGE',
-  'E_FRAME_DECODE',
-  'E_MESSAGE_INVALID',
-  'E_MESSAGE_UNKNOWN_TYPE',
-  'E_RATE_LIMITED',
-  'E_PROTOCOL_VERSION',
-  'E_UNEXPECTED_MESSAGE',
-  'E_AUTH_BAD_SIGNATURE',
-  'E_AUTH_REPLAY',
-  'E_AUTH_WRONG_COORDINATOR',
-  'E_NOT_ALLOWED',
-  'E_UPDATE_LENGTH',
-  'E_UPDATE_NOT_FINITE',
-]);
 
 export interface GatewayCounters {
   bytesIn: number;
@@ -168,7 +151,7 @@ export class WorkerSessions {
     const e = error instanceof CohortError ? error : new CohortError('E_INTERNAL', error instanceof Error ? error.message : String(error));
     this.count(e.code);
     this.options.log(e.code === 'E_INTERNAL' ? 'warn' : 'info', `${connection.address || 'unauthenticated peer'}: ${e.code} ${e.message}`);
-    if (FATAL.has(e.code) || e.code === 'E_INTERNAL') {
+    if (closesConnection(e.code)) {
       // Leave the pool now, not when the close handshake ends, so no round selects it meanwhile.
       if (connection.authenticated) this.options.engine()?.removeWorker(connection, e.code);
       connection.close(e.code, e.message);

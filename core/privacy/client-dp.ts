@@ -16,26 +16,12 @@
  * const params = clientDpParamsSchema.parse(message.config.dp);
  * const { update } = privatizeUpdate(delta, params);   // send `update` instead of `delta`
  */
-import { z } from 'zod';
+import type { ClientDpParams } from '../protocol/dp.js';
 import { centredUnclippedBit, clipToNorm } from './clip.js';
 import { addGaussianNoise, GaussianSampler, noisyScalar } from './noise.js';
 
-const finiteNonNegative = z.number().min(0).refine(Number.isFinite, 'a finite number');
-
-export const clientDpParamsSchema = z.strictObject({
-  /** C: clip the delta to this L2 norm. */
-  clipNorm: z.number().positive().refine(Number.isFinite, 'a finite number'),
-  /** Std of the noise this worker adds to each coordinate: σC/√t with distributed noise, 0 with central. */
-  noiseStd: finiteNonNegative,
-  /** Present with adaptive clipping: append the centred unclipped bit as one extra coordinate. */
-  adaptive: z
-    .strictObject({
-      /** Std of this worker's share of the bit's noise: σ_b/√t distributed, 0 central. */
-      indicatorNoiseStd: finiteNonNegative,
-    })
-    .optional(),
-});
-export type ClientDpParams = z.infer<typeof clientDpParamsSchema>;
+// The parameters are part of the wire protocol, so they are declared there.
+export { clientDpParamsSchema, type ClientDpParams } from '../protocol/dp.js';
 
 export interface PrivatizedUpdate {
   /** The clipped (and noised) delta; one value longer when adaptive (the indicator is last). */

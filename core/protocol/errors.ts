@@ -83,3 +83,44 @@ export class CohortError extends Error {
 export function closeCodeFor(code: ErrorCode): number {
   return ERROR_CODES[code].close;
 }
+
+/**
+ * What an error does to the connection, for both sides, in one list:
+ * - 'close': the coordinator closes the connection instead of only answering (the peer broke the
+ *   protocol); the worker reconnects with backoff;
+ * - 'final': closed too, and reconnecting cannot help (the same attempt would be refused again), so
+ *   the worker ends its session.
+ * Codes not listed are answered with an `error` message and the connection stays open.
+ */
+export const ERROR_EFFECTS = {
+  E_FRAME_TEXT: 'close',
+  E_FRAME_TOO_LARGE: 'close',
+  E_FRAME_DECODE: 'close',
+  E_MESSAGE_INVALID: 'close',
+  E_MESSAGE_UNKNOWN_TYPE: 'close',
+  E_RATE_LIMITED: 'close',
+  E_UNEXPECTED_MESSAGE: 'close',
+  E_AUTH_REPLAY: 'close',
+  E_UPDATE_LENGTH: 'close',
+  E_UPDATE_NOT_FINITE: 'close',
+  E_INTERNAL: 'close',
+  E_PROTOCOL_VERSION: 'final',
+  E_AUTH_BAD_SIGNATURE: 'final',
+  E_AUTH_WRONG_COORDINATOR: 'final',
+  E_NOT_ALLOWED: 'final',
+  E_SESSION_REPLACED: 'final',
+} as const satisfies Partial<Record<ErrorCode, 'close' | 'final'>>;
+
+/** True if the coordinator closes the connection after this error (ERROR_EFFECTS). */
+export function closesConnection(code: ErrorCode): boolean {
+  return Object.hasOwn(ERROR_EFFECTS, code);
+}
+
+const FINAL_BY_CLOSE_CODE = new Map<number, ErrorCode>(
+  (Object.entries(ERROR_EFFECTS) as Array<[ErrorCode, 'close' | 'final']>).filter(([, effect]) => effect === 'final').map(([code]) => [ERROR_CODES[code].close, code]),
+);
+
+/** The 'final' error a WebSocket close code stands for, if any: a worker seeing it does not reconnect. */
+export function finalErrorOfClose(closeCode: number): ErrorCode | undefined {
+  return FINAL_BY_CLOSE_CODE.get(closeCode);
+}

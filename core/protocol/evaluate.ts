@@ -11,6 +11,7 @@
  * examples or gradients. They are not covered by secure aggregation or differential privacy.
  */
 import { z } from 'zod';
+import { float32ArraySchema as float32Array, roundSchema as round, runIdSchema as runId } from './fields.js';
 
 export const EVALUATE_TYPE = 'evaluate';
 export const EVALUATION_TYPE = 'evaluation';
@@ -18,10 +19,6 @@ export const EVALUATION_TYPE = 'evaluation';
 /** The share of each worker's local examples held out for federated evaluation, by default. */
 export const DEFAULT_HELD_OUT_FRACTION = 0.1;
 
-// Same bounds as core/protocol/messages.ts, kept local so this file stands alone.
-const runId = z.string().min(1).max(128);
-const round = z.number().int().min(0).max(1_000_000);
-const float32Array = z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'a Float32Array (msgpack typed array)' });
 
 /** What a worker learns at sign-in when the run evaluates federatedly (`welcome.run.federatedEvaluation`). */
 export const federatedEvaluationInfoSchema = z.object({

@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
-import { clientDpParamsSchema } from '../privacy/client-dp.js';
+import { clientDpParamsSchema } from './dp.js';
+import { float32ArraySchema as float32Array, roundSchema as round, runIdSchema as runId } from './fields.js';
 import { EVALUATE_TYPE, EVALUATION_TYPE, evaluateSchema, evaluationSchema, federatedEvaluationInfoSchema } from './evaluate.js';
 import { SECAGG_REPLY_TYPE, SECAGG_REQUEST_TYPE, secAggReplySchema, secAggRequestSchema } from './secagg.js';
 
@@ -15,10 +16,7 @@ export const PROTOCOL_VERSION = 1;
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an 0x-prefixed 20-byte hex address');
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/, 'a 0x-prefixed hex string');
-const runId = z.string().min(1).max(128);
-const round = z.number().int().min(0).max(1_000_000);
 const finite = z.number().refine(Number.isFinite, 'a finite number');
-const float32Array = z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'a Float32Array (msgpack typed array)' });
 const errorCode = z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]);
 
 export const modelSpecSchema = z.discriminatedUnion('kind', [

@@ -16,6 +16,7 @@
  * if (parsed.success && parsed.data.stage === SECAGG_STAGE.maskedInput) { … }
  */
 import { z } from 'zod';
+import { roundSchema as round, runIdSchema as runId } from './fields.js';
 
 /** The stages, in protocol order. A worker rejects any stage that is not the next one. */
 export const SECAGG_STAGES = ['advertise-keys', 'share-keys', 'masked-input', 'consistency-check', 'unmask'] as const;
@@ -62,8 +63,6 @@ export const SECAGG_LIMITS = {
 } as const;
 
 const workerId = z.string().min(1).max(128);
-const runId = z.string().min(1).max(128);
-const round = z.number().int().min(0).max(1_000_000);
 const signature = z.string().min(1).max(SECAGG_LIMITS.maxSignatureChars);
 // z.custom keeps the plain `Uint8Array` type (z.instanceof would narrow it to Uint8Array<ArrayBuffer>).
 const bytes = (min: number, max: number) =>

@@ -6,7 +6,7 @@
  * What "training" means is the caller's business (hooks): this file only speaks the protocol.
  */
 import { decodeCoordinatorMessage, encodeMessage } from '../protocol/codec.js';
-import { CohortError, closeCodeFor, type ErrorCode } from '../protocol/errors.js';
+import { CohortError, finalErrorOfClose } from '../protocol/errors.js';
 import { challengeText } from '../protocol/identity.js';
 import {
   PROTOCOL_VERSION,
@@ -82,15 +82,6 @@ interface SecureRoundState {
   trained: Promise<void>;
 }
 
-/** Close codes after which reconnecting cannot help: the same attempt would be refused again. */
-const FATAL_ERRORS: readonly ErrorCode[] = [
-  'E_AUTH_BAD_SIGNATURE',
-  'E_AUTH_WRONG_COORDINATOR',
-  'E_NOT_ALLOWED',
-  'E_PROTOCOL_VERSION',
-  'E_SESSION_REPLACED',
-];
-const FATAL_BY_CLOSE_CODE = new Map<number, ErrorCode>(FATAL_ERRORS.map((code) => [closeCodeFor(code), code]));
 
 export interface SessionEnd {
   reason: string;
@@ -161,7 +152,7 @@ export class WorkerSession {
       if (socket !== this.socket) return;
       this.socket = undefined;
       this.training?.abort();
-      const fatalCode = FATAL_BY_CLOSE_CODE.get(event.code);
+      const fatalCode = finalErrorOfClose(event.code);
       const fatal = fatalCode !== undefined;
       const willRetry = !this.stopped && !fatal && this.options.reconnect !== false;
       this.emit({ kind: 'disconnected', code: event.code, reason: event.reason, willRetry });

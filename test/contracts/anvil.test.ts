@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HDNodeWallet, Interface, ZeroAddress } from 'ethers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startAnvil } from '../../contracts/anvil.js';
-import { deployLedger, loadArtifact } from '../../contracts/deploy.js';
+import { startAnvil } from '../../contracts/node/anvil.js';
+import { deployLedger, loadArtifact } from '../../contracts/node/deploy.js';
 import { LEDGER_ABI } from '../../contracts/ledger-abi.js';
 import {
   connectChain, connectLedger, createRun, fundRun, recordRound, runCount, runStatus, walletSigner,

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Contract, Interface, isError, parseEther, type JsonRpcProvider, type NonceManager } from 'ethers';
 import { expect } from 'vitest';
-import { startAnvil, type AnvilChain } from '../../contracts/anvil.js';
-import { deployArtifact, deployLedger, loadArtifact, type ArtifactName } from '../../contracts/deploy.js';
+import { startAnvil, type AnvilChain } from '../../contracts/node/anvil.js';
+import { deployArtifact, deployLedger, loadArtifact, type ArtifactName } from '../../contracts/node/deploy.js';
 import { LEDGER_ABI } from '../../contracts/ledger-abi.js';
 import { connectChain, connectLedger, revertName, walletSigner, type Ledger } from '../../contracts/ledger-client.js';
 

@@ -1,7 +1,7 @@
 /** A real anvil with a deployed ledger and a funded run whose coordinator is dev account 1. */
 import { parseEther, type JsonRpcProvider } from 'ethers';
-import { startAnvil, type AnvilChain, type AnvilOptions } from '../../contracts/anvil.js';
-import { deployLedger } from '../../contracts/deploy.js';
+import { startAnvil, type AnvilChain, type AnvilOptions } from '../../contracts/node/anvil.js';
+import { deployLedger } from '../../contracts/node/deploy.js';
 import { connectChain, connectLedger, createRun, fundRun, walletSigner, type Ledger } from '../../contracts/ledger-client.js';
 import { parseLedgerConfig, type LedgerConfig } from '../../coordinator/ledger/ledger-config.js';
 import { ensureBuilt } from '../contracts/helpers.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Wallet, parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerCommand, rewardsCommand, LEDGER_HELP } from '../../bin/ledger-commands.js';
-import { startAnvil, type AnvilChain } from '../../contracts/anvil.js';
+import { startAnvil, type AnvilChain } from '../../contracts/node/anvil.js';
 import { connectChain, connectLedger, recordRound, walletSigner } from '../../contracts/ledger-client.js';
 import { RewardTree } from '../../contracts/merkle.js';
 import { ensureBuilt } from '../contracts/helpers.js';

@@ -2,7 +2,7 @@
 // every worker claiming with its own key, and the `chain` summary read back from Claimed events.
 import { Wallet, parseEther } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAnvil, type AnvilChain } from '../../contracts/anvil.js';
+import { startAnvil, type AnvilChain } from '../../contracts/node/anvil.js';
 import { attachLedger, type AttachedLedger } from '../../coordinator/ledger/attach.js';
 import { finishDemoChain, startDemoChain, type DemoChain } from '../../coordinator/ledger/demo-chain.js';
 import { cumulativeRewards } from '../../coordinator/ledger/outbox.js';

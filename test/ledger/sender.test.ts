@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsonRpcProvider } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAnvil } from '../../contracts/anvil.js';
+import { startAnvil } from '../../contracts/node/anvil.js';
 import { connectChain, connectLedger, createRun, fundRun, recordRound, runStatus, walletSigner, type Ledger } from '../../contracts/ledger-client.js';
 import { auditRun, roundRecords } from '../../contracts/ledger-events.js';
 import { attachLedger, type AttachedLedger } from '../../coordinator/ledger/attach.js';

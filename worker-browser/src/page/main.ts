@@ -10,9 +10,10 @@ import { webgpuAdapterInfo } from '../adapter.js';
 import type { DataSource, LocalDataSummary, PageToWorker, WorkerToPage } from '../bridge.js';
 import { clearDataset, loadDatasetSummary } from '../storage.js';
 import { readParams } from './params.js';
-import { addLog, applyWorkerMessage, initialState, type PageState } from './state.js';
-import { RewardsPanel, coordinatorHttpOrigin, type RewardsState } from './rewards.js';
+import { addLog, applyWorkerMessage, initialState } from './state.js';
+import { RewardsPanel, coordinatorHttpOrigin } from './rewards.js';
 import { render, renderRewards } from './view.js';
+import type {} from './window-api.js'; // declares window.cohort, set below
 import { chooseSigner, injectedProvider, tabSigner, type PageSigner } from './wallet.js';
 
 const params = readParams(window.location);
@@ -217,14 +218,6 @@ async function boot(): Promise<void> {
   if (params.autostart) await join();
 }
 
-declare global {
-  interface Window {
-    cohort: {
-      state(): PageState; join(): Promise<void>; leave(): void; exportKey(): string | undefined; ready: Promise<void>;
-      rewards(): RewardsState; refreshRewards(): Promise<void>; claimRewards(): Promise<void>;
-    };
-  }
-}
 window.cohort = {
   state: () => structuredClone(state),
   join,

@@ -2,19 +2,22 @@
  * `cohort demo`: the embedded default. Everything on 127.0.0.1 with free ports: a coordinator with
  * a fresh run store, and N Node workers, each holding its own MNIST shard. Prints one progress line
  * per round, or with --json a single JSON summary on stdout (logs go to stderr).
+ *
+ * It lives in bin/, the composition layer, because it assembles every wing: the coordinator, Node
+ * worker processes, browser tabs (worker-browser/launch.ts) and the demo chain.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatEther } from 'ethers';
-import type { RunConfig } from '../engine/run-config.js';
-import type { RunSummary } from '../engine/run-engine.js';
-import { launchBrowserWorkers } from '../../worker-browser/launch.js';
-import { createLogger, type LogFormat } from '../log.js';
-import { finishDemoChain, startDemoChain, type DemoChainOptions, type DemoChainSummary } from '../ledger/demo-chain.js';
-import { startCoordinator } from '../server/coordinator.js';
-import { LocalWorkers } from './local-workers.js';
-import { formatEvent } from './progress.js';
+import type { RunConfig } from '../coordinator/engine/run-config.js';
+import type { RunSummary } from '../coordinator/engine/run-engine.js';
+import { launchBrowserWorkers } from '../worker-browser/launch.js';
+import { createLogger, type LogFormat } from '../coordinator/log.js';
+import { finishDemoChain, startDemoChain, type DemoChainOptions, type DemoChainSummary } from '../coordinator/ledger/demo-chain.js';
+import { startCoordinator } from '../coordinator/server/coordinator.js';
+import { LocalWorkers } from '../coordinator/cli/local-workers.js';
+import { formatEvent } from '../coordinator/cli/progress.js';
 
 export interface DemoOptions {
   workers: number;
@@ -124,7 +127,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   // Workers leave by themselves on run-end; anything still running after a grace period is stopped.
   if (!(await workers.waitForExit(10_000))) await workers.stop();
   // Each tab exports its key, as a volunteer would with the page's Export button, to claim below.
-  const tabKeys = tabs ? await Promise.all(tabs.pages.map((page) => page.evaluate(() => window.cohort.exportKey()).catch((error: unknown) => void process.stderr.write(`tab key export failed: ${String(error)}\n`)))) : [];
+  const tabKeys = tabs ? await tabs.exportKeys((tab, error) => process.stderr.write(`tab ${tab} key export failed: ${String(error)}\n`)) : [];
   await tabs?.close();
   // Every worker claims with its own key once the outbox is on chain; then the chain stops.
   const chainSummary = chain

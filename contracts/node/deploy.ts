@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { ContractFactory, NonceManager, isError, type InterfaceAbi, type Signer } from 'ethers';
-import { CohortError } from '../core/protocol/errors.js';
-import { connectLedger, type Ledger } from './ledger-client.js';
+import { CohortError } from '../../core/protocol/errors.js';
+import { connectLedger, type Ledger } from '../ledger-client.js';
 
 export interface Artifact {
   readonly contractName: string;
@@ -19,7 +19,7 @@ export type ArtifactName = 'ContributionLedger' | 'TestToken' | 'ReentrantReceiv
 
 /** Reads contracts/artifacts/<name>.json; E_LEDGER_ARTIFACT if the build has not run. */
 export function loadArtifact(name: ArtifactName): Artifact {
-  const url = new URL(`./artifacts/${name}.json`, import.meta.url);
+  const url = new URL(`../artifacts/${name}.json`, import.meta.url);
   let artifact: Partial<Artifact>;
   try {
     artifact = JSON.parse(readFileSync(url, 'utf8')) as Partial<Artifact>;

@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { computeAddress } from 'ethers';
-import { CohortError } from '../core/protocol/errors.js';
+import { CohortError } from '../../core/protocol/errors.js';
 
 /** anvil's default accounts: mnemonic "test test test test test test test test test test test junk". */
 export const ANVIL_PRIVATE_KEYS: readonly string[] = [
