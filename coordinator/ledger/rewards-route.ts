@@ -17,6 +17,7 @@ import { RewardTree, accumulate } from '../../contracts/merkle.js';
 import type { HttpRoutes } from '../server/http.js';
 import { sendJson } from '../server/http.js';
 import type { RunStore } from '../store/run-store.js';
+import type { RewardsBody, RewardsChainInfo } from '../../core/protocol/http-api.js';
 import type { AttachedLedger } from './attach.js';
 import { outboxRows, payloadEntries } from './outbox.js';
 
@@ -35,28 +36,7 @@ export interface RewardsRouteDeps {
   readonly chainTimeoutMs?: number | undefined;
 }
 
-export interface RewardsChainInfo {
-  rpcUrl: string | undefined;
-  chainId: number;
-  ledger: string;
-  /** The contract's run id, as a decimal string. */
-  run: string;
-  /** ZeroAddress for an ETH run, the ERC-20 otherwise; absent until the chain has answered once. */
-  token?: string;
-}
-
-export interface RewardsBody {
-  enabled: true;
-  chain: RewardsChainInfo;
-  account: string;
-  /** The latest round on chain; the proof is for its root. */
-  round: number;
-  root: string;
-  cumulative: string;
-  proof: string[];
-  claimed?: string;
-  claimable?: string;
-}
+export type { RewardsBody, RewardsChainInfo };
 
 export const REWARDS_PREFIX = '/api/rewards/';
 const EMPTY = { round: 0, root: RewardTree.build(new Map()).root, tree: RewardTree.build(new Map()) };
