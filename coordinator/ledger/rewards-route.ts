@@ -36,8 +36,6 @@ export interface RewardsRouteDeps {
   readonly chainTimeoutMs?: number | undefined;
 }
 
-export type { RewardsBody, RewardsChainInfo };
-
 export const REWARDS_PREFIX = '/api/rewards/';
 const EMPTY = { round: 0, root: RewardTree.build(new Map()).root, tree: RewardTree.build(new Map()) };
 

@@ -7,7 +7,7 @@
  */
 import { BrowserProvider, ZeroAddress, formatEther, type ContractRunner, type Eip1193Provider } from 'ethers';
 import { claim, connectChain, connectLedger, walletSigner } from '../../../contracts/ledger-client.js';
-import type { RewardsBody, RewardsChainInfo } from '../../../coordinator/ledger/rewards-route.js';
+import type { RewardsBody, RewardsChainInfo } from '../../../core/protocol/http-api.js';
 import { injectedProvider, type PageSigner } from './wallet.js';
 
 export type RewardsStatus =
