@@ -94,22 +94,21 @@ export function storedWorkers(store: StoreView, runId: string, contributions: re
   const rounds = new Map(contributions.map((c) => [c.address, c.rounds]));
   const byAddress = new Map<string, WorkerRow>();
   for (const s of store.sessions()) {
-    if (s.run_id !== runId) continue;
-    const address = String(s.address);
-    const closed = typeof s.disconnected_at === 'number';
+    if (s.runId !== runId) continue;
+    const { address } = s;
     byAddress.set(address, {
       address,
       kind: s.kind === 'browser' ? 'browser' : 'node',
-      backend: typeof s.backend === 'string' ? s.backend : '',
+      backend: s.backend ?? '',
       adapter: null,
-      backendReason: typeof s.backend_reason === 'string' ? s.backend_reason : null,
+      backendReason: s.backendReason ?? null,
       examplesPerSecond: null,
       localExamples: 0,
       rounds: rounds.get(address) ?? 0,
       dropouts: null,
-      connected: !closed,
-      lastSeen: closed ? (s.disconnected_at as number) : Number(s.connected_at),
-      leftReason: typeof s.close_reason === 'string' && s.close_reason !== '' ? s.close_reason : null,
+      connected: s.disconnectedAt === null,
+      lastSeen: s.disconnectedAt ?? s.connectedAt,
+      leftReason: s.closeReason !== null && s.closeReason !== '' ? s.closeReason : null,
     });
   }
   return [...byAddress.values()];

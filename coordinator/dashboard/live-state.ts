@@ -269,7 +269,7 @@ export class LiveRunState {
   private seedWorkers(): void {
     const open = new Set<string>();
     for (const s of this.options.store.sessions()) {
-      if (s.run_id === this.runId && s.disconnected_at === null) open.add(String(s.address));
+      if (s.runId === this.runId && s.disconnectedAt === null) open.add(s.address);
     }
     for (const s of this.options.engine.workerStats()) {
       this.workers.set(s.address, {

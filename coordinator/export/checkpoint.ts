@@ -30,11 +30,7 @@ export function findCheckpoint(store: RunStore, runId?: string, round?: number):
   if (!rounds.includes(wanted)) {
     throw new CohortError('E_STORE', `run ${run.id} has no checkpoint of round ${wanted}; stored: ${rounds.join(', ')} (the store keeps the last keepCheckpoints rounds)`);
   }
-  // RunStore reads only the newest checkpoint; an older one is read here, the same way.
-  const row = store.database.prepare('SELECT weights FROM checkpoints WHERE run_id = ? AND round = ?').get(run.id, wanted) as { weights: Buffer } | undefined;
-  if (!row) throw new CohortError('E_STORE', `checkpoint of round ${wanted} of run ${run.id} disappeared while reading`);
-  // Copy into a fresh, aligned buffer: SQLite's Buffer may sit at any offset.
-  const weights = new Float32Array(row.weights.byteLength / 4);
-  new Uint8Array(weights.buffer).set(row.weights);
+  const weights = store.checkpoint(run.id, wanted);
+  if (!weights) throw new CohortError('E_STORE', `checkpoint of round ${wanted} of run ${run.id} disappeared while reading`);
   return { run, round: wanted, weights };
 }

@@ -8,7 +8,6 @@
  *   // at sign-in: ledger.checkAllowed(address)   (throws E_NOT_ALLOWED)
  *   // on shutdown, after the engine has stopped and before store.close(): await ledger.close();
  */
-import type Database from 'better-sqlite3';
 import type { JsonRpcProvider } from 'ethers';
 import { CohortError } from '../../core/protocol/errors.js';
 import { connectChain, connectLedger, runStatus, walletSigner, type Ledger, type RunStatus } from '../../contracts/ledger-client.js';
@@ -17,7 +16,8 @@ import type { RoundCommit } from '../engine/run-engine.js';
 import type { LogFn } from '../log.js';
 import type { RunStore } from '../store/run-store.js';
 import { loadLedgerKey, rewardPolicyOf, type LedgerConfig } from './ledger-config.js';
-import { bindRun, enqueueRound, rewardTreeOf, runsWithUnsent, storedBinding, type LedgerBinding } from './outbox.js';
+import type { LedgerTables } from '../store/ledger-tables.js';
+import { bindRun, enqueueRound, rewardTreeOf, storedBinding, type LedgerBinding } from './outbox.js';
 import { allowlistOf, checkAllowed } from './rewards.js';
 import { LedgerSender, type SenderOptions } from './sender.js';
 
@@ -34,8 +34,11 @@ export interface AttachLedgerOptions {
 }
 
 export interface AttachedLedger {
-  /** Pass to RunEngine: writes the round's outbox row inside the round's transaction. */
-  readonly onRoundCommit: (commit: RoundCommit, db: Database.Database) => void;
+  /**
+   * Pass to RunEngine: writes the round's outbox row through the store, on its one connection,
+   * so it joins the transaction that completes the round (a throw rolls the round back).
+   */
+  readonly onRoundCommit: (commit: RoundCommit) => void;
   /** For sign-in: throws E_NOT_ALLOWED when the run has an allowlist without `address`. */
   readonly checkAllowed: (address: string) => void;
   readonly sender: LedgerSender;
@@ -59,9 +62,9 @@ export interface AttachedLedger {
 export async function attachLedger(options: AttachLedgerOptions): Promise<AttachedLedger> {
   const { store, runId, config } = options;
   const log: LogFn = options.log ?? (() => undefined);
-  const db = store.database;
+  const tables = store.ledger;
   const privateKey = options.privateKey ?? loadLedgerKey(config.key);
-  const previous = storedBinding(db, runId);
+  const previous = storedBinding(tables, runId);
 
   // A resumed run may start while the chain is down: its binding (and chain id) is in the store,
   // and the outbox is made for exactly that. A new run must see its contract run first.
@@ -95,7 +98,7 @@ export async function attachLedger(options: AttachLedgerOptions): Promise<Attach
     }
   }
 
-  const { binding, differences } = bindRun(db, runId, {
+  const { binding, differences } = bindRun(tables, runId, {
     chainId: Number((await provider.getNetwork()).chainId),
     ledgerAddress: ledger.address,
     chainRunId: config.chainRunId,
@@ -111,21 +114,21 @@ export async function attachLedger(options: AttachLedgerOptions): Promise<Attach
     log('warn', `ledger: run ${binding.chainRunId} has ${status.funded - status.allocated} wei unallocated, less than the budget ${binding.policy.budgetWei}; later rounds will wait until it is funded`);
   }
 
-  const earlierRunIds = await earlierRuns(db, runId, binding, ledger, coordinatorAddress, log);
-  const sender = new LedgerSender({ db, runId, earlierRunIds, ledger, log, ...options.sender }).start();
+  const earlierRunIds = await earlierRuns(tables, runId, binding, ledger, coordinatorAddress, log);
+  const sender = new LedgerSender({ tables, runId, earlierRunIds, ledger, log, ...options.sender }).start();
   log('info', `ledger: run ${runId} pays through run ${binding.chainRunId} of ${ledger.address} (chain ${binding.chainId}) as ${coordinatorAddress}; ${sender.pendingCount()} rounds pending`);
 
   let closed: Promise<void> | undefined;
   return {
-    onRoundCommit: (commit, txDb) => {
-      enqueueRound(txDb, { runId: commit.runId, round: commit.round, contributions: commit.contributions, weights: commit.weights, binding });
+    onRoundCommit: (commit) => {
+      enqueueRound(tables, { runId: commit.runId, round: commit.round, contributions: commit.contributions, weights: commit.weights, binding });
       sender.notify();
     },
     checkAllowed: (address) => checkAllowed(allowlist, address),
     sender,
     pendingCount: () => sender.pendingCount(),
     drain: (timeoutMs) => sender.drain(timeoutMs),
-    rewardTree: () => rewardTreeOf(db, runId),
+    rewardTree: () => rewardTreeOf(tables, runId),
     ledger,
     binding,
     coordinatorAddress,
@@ -148,10 +151,10 @@ export async function attachLedger(options: AttachLedgerOptions): Promise<Attach
  * Earlier runs of this store whose rounds never reached the chain (a stop right after their last
  * round), when they pay through this ledger and this key may still record for them.
  */
-async function earlierRuns(db: Database.Database, runId: string, binding: LedgerBinding, ledger: Ledger, coordinator: string, log: LogFn): Promise<string[]> {
+async function earlierRuns(tables: LedgerTables, runId: string, binding: LedgerBinding, ledger: Ledger, coordinator: string, log: LogFn): Promise<string[]> {
   const out: string[] = [];
-  for (const other of runsWithUnsent(db, runId)) {
-    const theirs = storedBinding(db, other);
+  for (const other of tables.runsWithPending(runId)) {
+    const theirs = storedBinding(tables, other);
     if (!theirs || theirs.chainId !== binding.chainId || theirs.ledgerAddress.toLowerCase() !== binding.ledgerAddress.toLowerCase()) {
       log('warn', `ledger: run ${other} has rounds pending for another ledger or chain; start a coordinator for it to send them`);
       continue;

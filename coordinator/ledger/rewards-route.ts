@@ -19,7 +19,7 @@ import { sendJson } from '../server/http.js';
 import type { RunStore } from '../store/run-store.js';
 import type { RewardsBody, RewardsChainInfo } from '../../core/protocol/http-api.js';
 import type { AttachedLedger } from './attach.js';
-import { outboxRows, payloadEntries } from './outbox.js';
+import { payloadEntries } from './outbox.js';
 
 export interface RewardsRouteDeps {
   /** The coordinator's ledger; undefined when the run records no rewards. */
@@ -46,7 +46,7 @@ export function registerRewardsRoutes(routes: HttpRoutes, deps: RewardsRouteDeps
   let token: string | undefined;
 
   const onChainTree = (): { round: number; root: string; tree: RewardTree } => {
-    const rows = outboxRows(deps.store.database, deps.runId);
+    const rows = deps.store.ledger.outboxRows(deps.runId);
     // Rows go out strictly in round order, so the sent ones are a prefix.
     const unsent = rows.findIndex((r) => r.status !== 'sent');
     const sent = unsent < 0 ? rows : rows.slice(0, unsent);

@@ -10,14 +10,15 @@
  * disagree about history, which no retry can fix, so the row is marked `conflict`, logged as an
  * error, and the sender stops there (later roots build on it) until a person looks.
  */
-import type Database from 'better-sqlite3';
 import { CohortError } from '../../core/protocol/errors.js';
 import { recordRound, type Ledger, type RecordOutcome } from '../../contracts/ledger-client.js';
 import type { LogFn } from '../log.js';
-import { ensureLedgerTables, firstUnsent, markConflict, markFailed, markSent, payloadEntries, unsentCount, type OutboxRow } from './outbox.js';
+import type { LedgerTables } from '../store/ledger-tables.js';
+import { payloadEntries, type OutboxRow } from './outbox.js';
 
 export interface SenderOptions {
-  readonly db: Database.Database;
+  /** The run store's ledger tables (`store.ledger`). */
+  readonly tables: LedgerTables;
   /** The run store's run whose rows this sender delivers. */
   readonly runId: string;
   /**
@@ -66,7 +67,6 @@ export class LedgerSender {
     this.options = options;
     this.log = options.log ?? (() => undefined);
     this.runIds = [...(options.earlierRunIds ?? []).filter((id) => id !== options.runId), options.runId];
-    ensureLedgerTables(options.db);
   }
 
   /** Starts the background loop (idempotent). */
@@ -83,8 +83,8 @@ export class LedgerSender {
 
   /** Rounds not yet on chain, conflicts included: cohort_ledger_outbox_pending. */
   pendingCount(): number {
-    const { db } = this.options;
-    return db.open ? this.runIds.reduce((n, id) => n + unsentCount(db, id), 0) : 0;
+    const { tables } = this.options;
+    return tables.isOpen ? this.runIds.reduce((n, id) => n + tables.unsentCount(id), 0) : 0;
   }
 
   /** The last attempt succeeded and nothing is in conflict: waiting for a drain is worth it. */
@@ -128,9 +128,9 @@ export class LedgerSender {
   }
 
   private storedConflict(): CohortError | undefined {
-    const { db } = this.options;
-    for (const id of db.open ? this.runIds : []) {
-      const row = firstUnsent(db, id);
+    const { tables } = this.options;
+    for (const id of tables.isOpen ? this.runIds : []) {
+      const row = tables.firstUnsent(id);
       if (row?.status === 'conflict') return new CohortError('E_LEDGER_ROUND_CONFLICT', row.lastError ?? `round ${row.round} conflicts with the chain`);
     }
     return undefined;
@@ -139,7 +139,7 @@ export class LedgerSender {
   /** The next row to send: the lowest unsent round of the first run that has one and is not blocked by a conflict. */
   private nextRow(): OutboxRow | undefined {
     for (const id of this.runIds) {
-      const row = firstUnsent(this.options.db, id);
+      const row = this.options.tables.firstUnsent(id);
       if (!row) continue;
       if (row.status !== 'conflict') return row;
       if (!this.conflicted.has(id)) {
@@ -152,8 +152,8 @@ export class LedgerSender {
   }
 
   private async run(): Promise<void> {
-    const { db } = this.options;
-    while (!this.stopped && db.open) {
+    const { tables } = this.options;
+    while (!this.stopped && tables.isOpen) {
       const row = this.nextRow();
       if (row) await this.attempt(row);
       else await this.pause(this.options.idlePollMs ?? 5_000);
@@ -161,12 +161,12 @@ export class LedgerSender {
   }
 
   private async attempt(row: OutboxRow): Promise<void> {
-    const { db } = this.options;
+    const { tables } = this.options;
     const { runId } = row;
     try {
       const outcome = await deliver(this.options.ledger, row);
-      if (!db.open) return; // the store closed while we waited: the row is re-found as already recorded
-      markSent(db, runId, row.round, { txHash: outcome.txHash, outcome: outcome.status });
+      if (!tables.isOpen) return; // the store closed while we waited: the row is re-found as already recorded
+      tables.markSent(runId, row.round, { txHash: outcome.txHash, outcome: outcome.status });
       this.failures = 0;
       this.log('info', `ledger: round ${row.round} ${outcome.status} in ${outcome.txHash} (${row.payload.entries.length} workers, ${row.payload.roundTotal} wei)`, {
         round: row.round,
@@ -174,10 +174,10 @@ export class LedgerSender {
         gasUsed: outcome.gasUsed.toString(),
       });
     } catch (err) {
-      if (!db.open) return;
+      if (!tables.isOpen) return;
       const message = err instanceof Error ? `${err instanceof CohortError ? `${err.code}: ` : ''}${err.message}` : String(err);
       if (err instanceof CohortError && err.code === 'E_LEDGER_ROUND_CONFLICT') {
-        markConflict(db, runId, row.round, message);
+        tables.markConflict(runId, row.round, message);
         this.conflictError = err;
         this.log('error', `ledger: CONFLICT on round ${row.round} of run ${runId}: ${message}. Not retrying; later rounds are held back.`, {
           round: row.round,
@@ -185,7 +185,7 @@ export class LedgerSender {
         });
         return;
       }
-      markFailed(db, runId, row.round, message);
+      tables.markFailed(runId, row.round, message);
       this.failures += 1;
       const delay = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.initialBackoffMs ?? 500) * 2 ** Math.min(this.failures - 1, 30));
       // An unreachable chain is expected to heal; a revert (wrong key, underfunded run) needs a person.

@@ -28,7 +28,6 @@ import { ModelHost } from '../evaluation/model-host.js';
 import { FederatedEvaluation } from '../evaluation/federated.js';
 import { DEFAULT_HELD_OUT_FRACTION } from '../../core/protocol/evaluate.js';
 import { attachLedger, type AttachedLedger } from '../ledger/attach.js';
-import { cumulativeRewards, outboxRows } from '../ledger/outbox.js';
 import { registerRewardsRoutes } from '../ledger/rewards-route.js';
 import type { LedgerConfig } from '../ledger/ledger-config.js';
 import { RunStore } from '../store/run-store.js';
@@ -175,8 +174,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const adminToken = createAdminToken(adminTokenFile);
   // Both read the sessions' counters lazily: the sessions are built with the dashboard's observe hook.
   const providers: DashboardProviders = options.dashboardProviders ?? {
-    rewards: ledger ? (id) => new Map([...cumulativeRewards(store.database, id)].map(([address, wei]) => [address, `${formatEther(wei)} ETH`])) : undefined,
-    roundTransactions: ledger ? (id) => new Map(outboxRows(store.database, id).flatMap((r) => (r.txHash ? [[r.round, r.txHash] as const] : []))) : undefined,
+    rewards: ledger ? (id) => new Map([...store.ledger.cumulativeRewards(id)].map(([address, wei]) => [address, `${formatEther(wei)} ETH`])) : undefined,
+    roundTransactions: ledger ? (id) => store.ledger.sentTransactions(id) : undefined,
     privacy: privacy ? (id) => (id === runId ? (engine.privacyReport() ?? null) : null) : undefined,
   };
   const dashboard = registerDashboardRoutes(routes, { engine, store, gateway: () => sessions, adminToken, providers, log });

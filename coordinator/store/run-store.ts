@@ -1,13 +1,20 @@
 /**
- * The run store: SQLite through better-sqlite3, in WAL mode. A round's row, its contributions and
- * its checkpoint are written in ONE transaction, so after a crash (even `kill -9`) the store holds
- * either the whole round or none of it, and the run resumes after the last completed round.
+ * The run store: one SQLite file (better-sqlite3, WAL mode, 0600) behind typed methods; no other
+ * module sees the connection or writes SQL. A round's row, its contributions and its checkpoint
+ * are written in ONE transaction, so after a crash (even `kill -9`) the store holds either the
+ * whole round or none of it, and the run resumes after the last completed round.
+ *
+ * Methods, by concern: runs; rounds (completeRound, failures, contributions); checkpoints and
+ * strategy state; worker sessions; and `ledger`, the contribution ledger's tables
+ * (store/ledger-tables.ts). The schema and its migrations are in store/schema.ts.
  */
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { decodeFrame, encodeMessage } from '../../core/protocol/codec.js';
 import { CohortError } from '../../core/protocol/errors.js';
-import { SCHEMA_SQL, STORE_SCHEMA_VERSION } from './schema.js';
+import { LedgerTables } from './ledger-tables.js';
+import { schemaVersion } from './migrate.js';
+import { openStoreDatabase } from './open-database.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped';
 
@@ -49,25 +56,41 @@ export interface SessionRecord {
   connectedAt: number;
 }
 
+/** A worker session as stored: what it opened with, and how it ended (null while it is open). */
+export interface SessionRow extends SessionRecord {
+  backend: string | undefined;
+  backendReason: string | undefined;
+  disconnectedAt: number | null;
+  closeCode: number | null;
+  closeReason: string | null;
+}
+
+export interface RoundFailure {
+  round: number;
+  attempt: number;
+  reason: string;
+  failedAt: number;
+}
+
+interface RawRun { id: string; config: string; status: RunStatus; created_at: number; ended_at: number | null; end_reason: string | null }
+interface RawRound {
+  run_id: string; round: number; completed_at: number; duration_ms: number; participants: number; examples: number;
+  accuracy: number | null; loss: number | null; train_loss: number | null; secure: number;
+}
+interface RawSession {
+  id: string; run_id: string | null; address: string; kind: string; backend: string | null; backend_reason: string | null;
+  connected_at: number; disconnected_at: number | null; close_code: number | null; close_reason: string | null;
+}
+
 export class RunStore {
   private readonly db: Database.Database;
+  /** The contribution ledger's tables: bindings, cumulative rewards and the outbox. */
+  readonly ledger: LedgerTables;
 
+  /** Opens (creating, 0600) and migrates the store at `path`; E_STORE, or E_STORE_VERSION for a store newer than this code. */
   constructor(path: string, private readonly keepCheckpoints = 3) {
-    try {
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('foreign_keys = ON');
-      this.db.exec(SCHEMA_SQL);
-      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(STORE_SCHEMA_VERSION));
-    } catch (cause) {
-      throw new CohortError('E_STORE', `cannot open run store ${path}: ${(cause as Error).message}`, { cause });
-    }
-  }
-
-  /** The underlying connection, for modules that keep their own tables in the run store (the ledger outbox). */
-  get database(): Database.Database {
-    return this.db;
+    this.db = openStoreDatabase(path);
+    this.ledger = new LedgerTables(this.db);
   }
 
   close(): void {
@@ -76,6 +99,11 @@ export class RunStore {
 
   get isOpen(): boolean {
     return this.db.open;
+  }
+
+  /** The schema version the store is at (after opening: this code's). */
+  get schemaVersion(): number {
+    return schemaVersion(this.db);
   }
 
   /** This coordinator's stable id, made on first use: workers sign challenges that name it. */
@@ -93,19 +121,17 @@ export class RunStore {
 
   /** The most recent run that has not ended, if any: the one `cohort serve` resumes. */
   unfinishedRun(): RunRow | undefined {
-    const row = this.db.prepare("SELECT * FROM runs WHERE status = 'running' ORDER BY created_at DESC LIMIT 1").get() as
-      | Record<string, unknown>
-      | undefined;
+    const row = this.db.prepare("SELECT * FROM runs WHERE status = 'running' ORDER BY created_at DESC LIMIT 1").get() as RawRun | undefined;
     return row ? toRunRow(row) : undefined;
   }
 
   getRun(id: string): RunRow | undefined {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RawRun | undefined;
     return row ? toRunRow(row) : undefined;
   }
 
   listRuns(): RunRow[] {
-    return (this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC').all() as Record<string, unknown>[]).map(toRunRow);
+    return (this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC').all() as RawRun[]).map(toRunRow);
   }
 
   endRun(id: string, status: Exclude<RunStatus, 'running'>, reason: string, now = Date.now()): void {
@@ -126,8 +152,11 @@ export class RunStore {
     round: CompletedRound,
     contributions: readonly Contribution[],
     weights: Float32Array,
-    /** Runs inside the same transaction (the ledger outbox row goes in here). */
-    alsoInTransaction?: (db: Database.Database) => void,
+    /**
+     * Runs inside the same transaction, and a throw rolls the round back: the store's own methods
+     * called here (saveStrategyState, ledger.enqueueRound) are part of the round's commit.
+     */
+    alsoInTransaction?: () => void,
   ): void {
     const insertRound = this.db.prepare(
       `INSERT INTO rounds (run_id, round, completed_at, duration_ms, participants, examples, accuracy, loss, train_loss, secure)
@@ -145,7 +174,7 @@ export class RunStore {
       for (const c of contributions) insertContribution.run(round.runId, round.round, c.address, c.examples, c.amount);
       insertCheckpoint.run(round.runId, round.round, Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength), round.completedAt);
       pruneCheckpoints.run(round.runId, round.runId, this.keepCheckpoints);
-      alsoInTransaction?.(this.db);
+      alsoInTransaction?.();
     });
     try {
       write();
@@ -160,24 +189,24 @@ export class RunStore {
       .run(runId, round, attempt, now, reason);
   }
 
-  roundFailures(runId: string): Array<{ round: number; attempt: number; reason: string; failedAt: number }> {
+  roundFailures(runId: string): RoundFailure[] {
     return this.db
       .prepare('SELECT round, attempt, reason, failed_at AS failedAt FROM round_failures WHERE run_id = ? ORDER BY id')
-      .all(runId) as Array<{ round: number; attempt: number; reason: string; failedAt: number }>;
+      .all(runId) as RoundFailure[];
   }
 
   rounds(runId: string): CompletedRound[] {
-    const rows = this.db.prepare('SELECT * FROM rounds WHERE run_id = ? ORDER BY round').all(runId) as Record<string, unknown>[];
+    const rows = this.db.prepare('SELECT * FROM rounds WHERE run_id = ? ORDER BY round').all(runId) as RawRound[];
     return rows.map((r) => ({
-      runId: r.run_id as string,
-      round: r.round as number,
-      completedAt: r.completed_at as number,
-      durationMs: r.duration_ms as number,
-      participants: r.participants as number,
-      examples: r.examples as number,
-      accuracy: r.accuracy as number | null,
-      loss: r.loss as number | null,
-      trainLoss: r.train_loss as number | null,
+      runId: r.run_id,
+      round: r.round,
+      completedAt: r.completed_at,
+      durationMs: r.duration_ms,
+      participants: r.participants,
+      examples: r.examples,
+      accuracy: r.accuracy,
+      loss: r.loss,
+      trainLoss: r.train_loss,
       secure: r.secure === 1,
     }));
   }
@@ -205,11 +234,13 @@ export class RunStore {
     const row = this.db.prepare('SELECT round, weights FROM checkpoints WHERE run_id = ? ORDER BY round DESC LIMIT 1').get(runId) as
       | { round: number; weights: Buffer }
       | undefined;
-    if (!row) return undefined;
-    // Copy into a fresh, aligned buffer: SQLite's Buffer may sit at any offset.
-    const weights = new Float32Array(row.weights.byteLength / 4);
-    new Uint8Array(weights.buffer).set(row.weights);
-    return { round: row.round, weights };
+    return row ? { round: row.round, weights: toWeights(row.weights) } : undefined;
+  }
+
+  /** The stored weights after `round`, if that checkpoint is still kept (the last keepCheckpoints rounds). */
+  checkpoint(runId: string, round: number): Float32Array | undefined {
+    const row = this.db.prepare('SELECT weights FROM checkpoints WHERE run_id = ? AND round = ?').get(runId, round) as { weights: Buffer } | undefined;
+    return row ? toWeights(row.weights) : undefined;
   }
 
   checkpointRounds(runId: string): number[] {
@@ -236,18 +267,37 @@ export class RunStore {
       .run(now, code, reason, id);
   }
 
-  sessions(): Array<Record<string, unknown>> {
-    return this.db.prepare('SELECT * FROM sessions ORDER BY connected_at').all() as Array<Record<string, unknown>>;
+  /** Every worker session, oldest first. */
+  sessions(): SessionRow[] {
+    return (this.db.prepare('SELECT * FROM sessions ORDER BY connected_at').all() as RawSession[]).map((s) => ({
+      id: s.id,
+      runId: s.run_id,
+      address: s.address,
+      kind: s.kind,
+      backend: s.backend ?? undefined,
+      backendReason: s.backend_reason ?? undefined,
+      connectedAt: s.connected_at,
+      disconnectedAt: s.disconnected_at,
+      closeCode: s.close_code,
+      closeReason: s.close_reason,
+    }));
   }
 }
 
-function toRunRow(row: Record<string, unknown>): RunRow {
+function toRunRow(row: RawRun): RunRow {
   return {
-    id: row.id as string,
-    config: JSON.parse(row.config as string) as unknown,
-    status: row.status as RunStatus,
-    createdAt: row.created_at as number,
-    endedAt: (row.ended_at as number | null) ?? null,
-    endReason: (row.end_reason as string | null) ?? null,
+    id: row.id,
+    config: JSON.parse(row.config) as unknown,
+    status: row.status,
+    createdAt: row.created_at,
+    endedAt: row.ended_at ?? null,
+    endReason: row.end_reason ?? null,
   };
+}
+
+/** Copies a checkpoint into a fresh, aligned buffer: SQLite's Buffer may sit at any offset. */
+function toWeights(bytes: Buffer): Float32Array {
+  const weights = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(weights.buffer).set(bytes);
+  return weights;
 }

@@ -1,7 +1,26 @@
-/** The run store's tables. Bump STORE_SCHEMA_VERSION and add a migration when this changes. */
-export const STORE_SCHEMA_VERSION = 1;
+/**
+ * The run store's one schema, as a list of versioned migrations. The store's version is the
+ * `schema_version` row of `meta`; opening a store applies, in order and each in its own
+ * transaction, every migration above it (coordinator/store/migrate.ts).
+ *
+ * To change the schema: append a migration with the next version and never edit a released one.
+ * Stores already in the wild were written by the released SQL, so a migration must turn exactly
+ * that into the new shape (ALTER TABLE, CREATE TABLE, copy and drop), not restate the end state.
+ */
 
-export const SCHEMA_SQL = `
+export interface Migration {
+  readonly version: number;
+  /** One line for the log and the docs: what this version adds. */
+  readonly description: string;
+  readonly sql: string;
+}
+
+/**
+ * Version 1: the engine's tables. Released stores at version 1 came from two shapes of code: the
+ * first had no `strategy_states` (old code re-ran this SQL on every open, so it appeared later),
+ * which is why every statement here is IF NOT EXISTS and version 2 creates it again if missing.
+ */
+const V1_ENGINE_TABLES = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE IF NOT EXISTS runs (
@@ -61,15 +80,6 @@ CREATE TABLE IF NOT EXISTS sessions (
   close_reason     TEXT
 );
 
--- A server optimizer's state (FedAvgM momentum, FedAdam moments) after each completed round, so a
--- resumed run continues with it; msgpack of { name: Float32Array }. Pruned with the checkpoints.
-CREATE TABLE IF NOT EXISTS strategy_states (
-  run_id  TEXT NOT NULL REFERENCES runs(id),
-  round   INTEGER NOT NULL,
-  state   BLOB NOT NULL,
-  PRIMARY KEY (run_id, round)
-);
-
 -- The global weights after the last K completed rounds (Float32 little-endian bytes).
 CREATE TABLE IF NOT EXISTS checkpoints (
   run_id      TEXT NOT NULL REFERENCES runs(id),
@@ -79,3 +89,68 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   PRIMARY KEY (run_id, round)
 );
 `;
+
+/** Added to version 1 without a version bump (see above); version 2 makes sure it is there. */
+const STRATEGY_STATES = `
+-- A server optimizer's state (FedAvgM momentum, FedAdam moments) after each completed round, so a
+-- resumed run continues with it; msgpack of { name: Float32Array }. Pruned with the checkpoints.
+CREATE TABLE IF NOT EXISTS strategy_states (
+  run_id  TEXT NOT NULL REFERENCES runs(id),
+  round   INTEGER NOT NULL,
+  state   BLOB NOT NULL,
+  PRIMARY KEY (run_id, round)
+);
+`;
+
+/**
+ * Version 2: the contribution ledger's tables, until then created on the side by the ledger
+ * itself. A version-1 store of a paid run already has them, with exactly these definitions, so
+ * they are IF NOT EXISTS and their rows are kept as they are.
+ */
+const V2_LEDGER_TABLES = `
+-- Which contract run a store run pays through, and its reward settings (JSON, the ledger's to
+-- read), fixed at the first attach: a restart with other flags keeps them.
+CREATE TABLE IF NOT EXISTS ledger_runs (
+  run_id          TEXT PRIMARY KEY,
+  chain_id        INTEGER NOT NULL,
+  ledger_address  TEXT NOT NULL,
+  chain_run_id    TEXT NOT NULL,
+  from_block      INTEGER NOT NULL,
+  settings        TEXT NOT NULL,
+  created_at      INTEGER NOT NULL
+);
+
+-- address → cumulative wei (decimal text) over the rounds enqueued so far.
+CREATE TABLE IF NOT EXISTS ledger_rewards (
+  run_id          TEXT NOT NULL,
+  address         TEXT NOT NULL,
+  cumulative_wei  TEXT NOT NULL,
+  last_round      INTEGER NOT NULL,
+  PRIMARY KEY (run_id, address)
+);
+
+-- One row per round: pending until the chain has it, then sent with its tx hash; a round the
+-- chain holds with another root is a conflict and never retried.
+CREATE TABLE IF NOT EXISTS ledger_outbox (
+  run_id      TEXT NOT NULL,
+  round       INTEGER NOT NULL,
+  payload     TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'conflict')),
+  tx_hash     TEXT,
+  outcome     TEXT,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  last_error  TEXT,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  sent_at     INTEGER,
+  PRIMARY KEY (run_id, round)
+);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'runs, rounds, round failures, contributions, sessions, checkpoints, strategy states', sql: V1_ENGINE_TABLES + STRATEGY_STATES },
+  { version: 2, description: 'the ledger tables (ledger_runs, ledger_rewards, ledger_outbox) join the store schema', sql: STRATEGY_STATES + V2_LEDGER_TABLES },
+];
+
+/** The version this code writes: a store at a higher one is refused (E_STORE_VERSION). */
+export const STORE_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -81,6 +81,29 @@ describe('RunStore (real SQLite)', () => {
     store.close();
   });
 
+  it('reads sessions back as typed rows, open and closed', () => {
+    const store = new RunStore(path);
+    store.openSession({ id: 's1', runId: 'r1', address: '0xabc', kind: 'browser', connectedAt: 10 });
+    store.openSession({ id: 's2', runId: null, address: '0xdef', kind: 'node', backend: 'wasm', backendReason: 'no gpu', connectedAt: 20 });
+    store.updateSessionBackend('s1', 'webgpu', 'adapter found');
+    store.closeSession('s1', 4014, 'replaced', 30);
+    store.closeSession('s1', 1000, 'second close is ignored', 40);
+    expect(store.sessions()).toEqual([
+      { id: 's1', runId: 'r1', address: '0xabc', kind: 'browser', backend: 'webgpu', backendReason: 'adapter found', connectedAt: 10, disconnectedAt: 30, closeCode: 4014, closeReason: 'replaced' },
+      { id: 's2', runId: null, address: '0xdef', kind: 'node', backend: 'wasm', backendReason: 'no gpu', connectedAt: 20, disconnectedAt: null, closeCode: null, closeReason: null },
+    ]);
+    store.close();
+  });
+
+  it('reads any kept checkpoint by round', () => {
+    const store = new RunStore(path, 2);
+    store.createRun('r1', {});
+    for (let n = 1; n <= 3; n++) store.completeRound(round(n), [], Float32Array.from([n, -n]));
+    expect(Array.from(store.checkpoint('r1', 2) ?? [])).toEqual([2, -2]);
+    expect(store.checkpoint('r1', 1)).toBeUndefined(); // pruned: only the last 2 are kept
+    store.close();
+  });
+
   it('keeps a stable coordinator id', () => {
     const store = new RunStore(path);
     const id = store.coordinatorId();

@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startAnvil, type AnvilChain } from '../../contracts/node/anvil.js';
 import { attachLedger, type AttachedLedger } from '../../coordinator/ledger/attach.js';
 import { finishDemoChain, startDemoChain, type DemoChain } from '../../coordinator/ledger/demo-chain.js';
-import { cumulativeRewards } from '../../coordinator/ledger/outbox.js';
 import { ensureBuilt } from '../contracts/helpers.js';
 import { FAST_SENDER } from './chain-fixture.js';
 import { completeRound, tempStore, work, type TempStore } from './helpers.js';
@@ -48,7 +47,7 @@ describe('demo chain', () => {
     expect(claimed).toBe(BigInt(summary.allocated));
     expect(BigInt(summary.allocated) <= BigInt(summary.funded)).toBe(true);
     // Each worker was paid exactly what the coordinator's table says it earned.
-    const earned = cumulativeRewards(t?.store.database ?? never(), 'demo-run');
+    const earned = (t?.store ?? never()).ledger.cumulativeRewards('demo-run');
     for (const address of addresses) expect(summary.claimed[address]).toBe((earned.get(address) ?? 0n).toString());
     expect(summary.claimed[addresses[2] ?? '']).toBe(parseEther('0.05').toString()); // half of round 2's 0.1 ETH
     expect(chain.anvil?.running).toBe(false);

@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
 import type { RoundCommit } from '../../coordinator/engine/run-engine.js';
 import { RunStore } from '../../coordinator/store/run-store.js';
 
@@ -38,14 +37,14 @@ export function tempStore(runId = 'run-1'): TempStore {
 
 /**
  * Completes a round the way RunEngine does: store.completeRound with the engine's RoundCommit
- * handed to `onRoundCommit` inside the same transaction.
+ * handed to `onRoundCommit` inside the same transaction (whose store writes join it).
  */
 export function completeRound(
   store: RunStore,
   runId: string,
   round: number,
   contributions: ReadonlyArray<{ address: string; examples: number; amount: number }>,
-  onRoundCommit: (commit: RoundCommit, db: Database.Database) => void,
+  onRoundCommit: (commit: RoundCommit) => void,
 ): void {
   const weights = Float32Array.from([round, round / 2, -round]);
   store.completeRound(
@@ -55,7 +54,7 @@ export function completeRound(
     },
     contributions,
     weights,
-    (db) => onRoundCommit({ runId, round, contributions, weights }, db),
+    () => onRoundCommit({ runId, round, contributions, weights }),
   );
 }
 

@@ -11,7 +11,7 @@ import { connectChain, connectLedger, createRun, fundRun, recordRound, runStatus
 import { auditRun, roundRecords } from '../../contracts/ledger-events.js';
 import { attachLedger, type AttachedLedger } from '../../coordinator/ledger/attach.js';
 import { rewardPolicyOf } from '../../coordinator/ledger/ledger-config.js';
-import { bindRun, enqueueRound, markSent, outboxRows, type LedgerBinding } from '../../coordinator/ledger/outbox.js';
+import { bindRun, enqueueRound, type LedgerBinding } from '../../coordinator/ledger/outbox.js';
 import { deliver } from '../../coordinator/ledger/sender.js';
 import { FAST_SENDER, startLedgerChain, until, type LedgerChain } from './chain-fixture.js';
 import { completeRound, tempStore, work, type TempStore } from './helpers.js';
@@ -45,15 +45,16 @@ describe('ledger sender', () => {
       chainId: chain.anvil.chainId, ledgerAddress: chain.config.ledgerAddress, chainRunId: chain.chainRunId,
       fromBlock: chain.config.fromBlock, policy: rewardPolicyOf(chain.config),
     };
-    bindRun(t.store.database, 'run-1', binding);
+    const first = t.store;
+    bindRun(first.ledger, 'run-1', binding);
     for (const round of [1, 2, 3]) {
-      completeRound(t.store, 'run-1', round, [work(A, 10 * round), work(B, 5)], (commit, db) => void enqueueRound(db, { ...commit, binding }));
+      completeRound(first, 'run-1', round, [work(A, 10 * round), work(B, 5)], (commit) => void enqueueRound(first.ledger, { ...commit, binding }));
     }
     // The first coordinator sends round 1 and marks it, sends round 2 and "crashes" before marking.
     const crashed = await crashedCoordinator(chain);
-    const [row1, row2] = outboxRows(t.store.database, 'run-1');
-    const first = await deliver(crashed.ledger, row1 ?? never());
-    markSent(t.store.database, 'run-1', 1, { txHash: first.txHash, outcome: first.status });
+    const [row1, row2] = t.store.ledger.outboxRows('run-1');
+    const sent = await deliver(crashed.ledger, row1 ?? never());
+    t.store.ledger.markSent('run-1', 1, { txHash: sent.txHash, outcome: sent.status });
     const lost = await deliver(crashed.ledger, row2 ?? never());
     crashed.provider.destroy();
     const store = t.reopen();
@@ -63,7 +64,7 @@ describe('ledger sender', () => {
     expect(await attached.drain(20_000)).toBe(true);
 
     // Assert: every round once on chain; round 2 was recognised, not re-sent.
-    const rows = outboxRows(store.database, 'run-1');
+    const rows = store.ledger.outboxRows('run-1');
     const events = await roundRecords(chain.reader, chain.chainRunId);
     expect(events.map((e) => e.round)).toEqual([1, 2, 3]);
     expect(rows.map((r) => [r.status, r.outcome])).toEqual([['sent', 'recorded'], ['sent', 'already-recorded'], ['sent', 'recorded']]);
@@ -95,9 +96,8 @@ describe('ledger sender', () => {
     const store = t.reopen();
     attached = await attachLedger({ store, runId: 'run-1', config: chain.config, privateKey: chain.coordinatorKey, sender: FAST_SENDER });
     completeRound(store, 'run-1', 3, [work(B, 4)], attached.onRoundCommit);
-    const db = store.database;
-    await until(() => (outboxRows(db, 'run-1')[1]?.attempts ?? 0) >= 3);
-    const during = outboxRows(db, 'run-1');
+    await until(() => (store.ledger.outboxRows('run-1')[1]?.attempts ?? 0) >= 3);
+    const during = store.ledger.outboxRows('run-1');
     expect(during.map((r) => r.status)).toEqual(['sent', 'pending', 'pending']);
     expect(during[1]?.lastError).toContain('E_CHAIN_UNAVAILABLE');
     expect(attached.pendingCount()).toBe(2);
@@ -120,8 +120,9 @@ describe('ledger sender', () => {
       chainId: chain.anvil.chainId, ledgerAddress: chain.config.ledgerAddress, chainRunId: chain.chainRunId,
       fromBlock: chain.config.fromBlock, policy: rewardPolicyOf(chain.config),
     };
-    bindRun(t.store.database, 'run-1', binding);
-    for (const round of [1, 2]) completeRound(t.store, 'run-1', round, [work(A, 3)], (commit, db) => void enqueueRound(db, { ...commit, binding }));
+    bindRun(t.store.ledger, 'run-1', binding);
+    const { ledger: tables } = t.store;
+    for (const round of [1, 2]) completeRound(t.store, 'run-1', round, [work(A, 3)], (commit) => void enqueueRound(tables, { ...commit, binding }));
     t.store.endRun('run-1', 'completed', 'done');
     // A second run, on a second ledger run of the same coordinator.
     const { runId: second } = await createRun(chain.researcher, { coordinator: chain.coordinator });
@@ -136,7 +137,7 @@ describe('ledger sender', () => {
     // Assert: everything reached the chain, run-1's rounds first.
     expect((await roundRecords(chain.reader, chain.chainRunId)).map((r) => r.round)).toEqual([1, 2]);
     expect((await roundRecords(chain.reader, second)).map((r) => r.entries)).toEqual([[{ account: B, amount: 1_000n }]]);
-    expect([...outboxRows(t.store.database, 'run-1'), ...outboxRows(t.store.database, 'run-2')].map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+    expect([...t.store.ledger.outboxRows('run-1'), ...t.store.ledger.outboxRows('run-2')].map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
   });
 
   it('stops at a round the chain holds with another root (E_LEDGER_ROUND_CONFLICT)', async () => {
@@ -154,12 +155,12 @@ describe('ledger sender', () => {
     completeRound(t.store, 'run-1', 2, [work(A, 4)], attached.onRoundCommit);
 
     await expect(attached.drain(10_000)).rejects.toMatchObject({ code: 'E_LEDGER_ROUND_CONFLICT' });
-    const rows = outboxRows(t.store.database, 'run-1');
+    const rows = t.store.ledger.outboxRows('run-1');
     expect(rows.map((r) => r.status)).toEqual(['conflict', 'pending']);
     expect(attached.pendingCount()).toBe(2);
     expect(logs.some((l) => l.startsWith('error') && l.includes('CONFLICT'))).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
-    expect(outboxRows(t.store.database, 'run-1')[0]?.attempts).toBe(1); // never retried
+    expect(t.store.ledger.outboxRows('run-1')[0]?.attempts).toBe(1); // never retried
     expect(await recordedRounds(chain)).toEqual([1]);
   });
 
