@@ -15,6 +15,7 @@ import type { RunSummary } from '../coordinator/engine/run-engine.js';
 import { launchBrowserWorkers } from '../worker-browser/launch.js';
 import { createLogger, type LogFormat } from '../coordinator/log.js';
 import { finishDemoChain, startDemoChain, type DemoChainOptions, type DemoChainSummary } from '../coordinator/ledger/demo-chain.js';
+import { DEFAULT_LIMITS } from '../core/protocol/limits.js';
 import { startCoordinator } from '../coordinator/server/coordinator.js';
 import { LocalWorkers } from '../coordinator/cli/local-workers.js';
 import { formatEvent } from '../coordinator/cli/progress.js';
@@ -61,6 +62,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     port: options.port,
     storePath,
     config: options.config,
+    // Every demo worker and tab connects from loopback: they get slots beside the per-address share.
+    limits: { maxConnectionsPerIp: DEFAULT_LIMITS.maxConnectionsPerIp + options.workers + options.browserWorkers },
     log: createLogger({ format: options.logFormat, level: options.verbose ? 'debug' : 'warn' }).log,
   });
   const workers = new LocalWorkers((i, line) => {

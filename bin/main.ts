@@ -52,6 +52,8 @@ const SERVE_HELP = `cohort serve [options]
   --local-workers N        also start N Node workers here, on MNIST shards i/N (default 0)
   --max-frame-bytes N      largest accepted frame (default 67108864)
   --max-connections N      simultaneous connections (default 2000)
+  --max-connections-per-ip N   simultaneous connections from one IPv4 address or IPv6 /64,
+                           loopback included (default 32; --local-workers adds its own)
   --max-messages-per-second N   per-connection message rate (default 200)
   --json                   print the run summary as JSON on stdout when the run ends
   --log-format pretty|json logs on stderr: readable lines (default) or JSON lines
@@ -121,6 +123,7 @@ async function serve(argv: string[]): Promise<number> {
     'local-workers': { type: 'string' },
     'max-frame-bytes': { type: 'string' },
     'max-connections': { type: 'string' },
+    'max-connections-per-ip': { type: 'string' },
     'max-messages-per-second': { type: 'string' },
     json: { type: 'boolean' },
     'log-format': { type: 'string' },
@@ -139,6 +142,7 @@ async function serve(argv: string[]): Promise<number> {
   const ledger = ledgerConfigFromFlags(values, { rounds: config.rounds });
   const maxFrameBytes = intFlag(values, 'max-frame-bytes', undefined, 1024, 2 ** 31 - 1);
   const maxConnections = intFlag(values, 'max-connections', undefined, 1, 1_000_000);
+  const maxConnectionsPerIp = intFlag(values, 'max-connections-per-ip', undefined, 1, 1_000_000);
   const maxPerSecond = intFlag(values, 'max-messages-per-second', undefined, 1, 1_000_000);
   const { runServe } = await import('../coordinator/cli/serve.js');
   return runServe({
@@ -156,6 +160,7 @@ async function serve(argv: string[]): Promise<number> {
     limits: {
       ...(maxFrameBytes === undefined ? {} : { maxFrameBytes }),
       ...(maxConnections === undefined ? {} : { maxConnections }),
+      ...(maxConnectionsPerIp === undefined ? {} : { maxConnectionsPerIp }),
       ...(maxPerSecond === undefined ? {} : { maxMessagesPerWindow: maxPerSecond, rateWindowMs: 1000 }),
     },
   });

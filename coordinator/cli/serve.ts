@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WireLimits } from '../../core/protocol/limits.js';
+import { DEFAULT_LIMITS, type WireLimits } from '../../core/protocol/limits.js';
 import type { RunConfig } from '../engine/run-config.js';
 import type { LedgerConfig } from '../ledger/ledger-config.js';
 import { createLogger, type LogFormat, type LogLevel } from '../log.js';
@@ -41,7 +41,8 @@ export async function runServe(options: ServeOptions): Promise<number> {
     storePath: options.storePath,
     config: options.config,
     tls: options.tls,
-    limits: options.limits,
+    // Local workers connect from loopback: they get their own slots beside the per-address share.
+    limits: { ...options.limits, maxConnectionsPerIp: (options.limits.maxConnectionsPerIp ?? DEFAULT_LIMITS.maxConnectionsPerIp) + options.localWorkers },
     log: logger.log,
     adminTokenFile: options.adminTokenFile,
     ledger: options.ledger ? { config: options.ledger } : undefined,

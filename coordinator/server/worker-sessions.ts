@@ -7,13 +7,14 @@
  * 4000–4999. Nothing a peer sends can throw past this file: the coordinator keeps serving others.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { decodeWorkerMessage, encodeMessage } from '../../core/protocol/codec.js';
+import { decodeSignInMessage, decodeWorkerMessage, encodeMessage } from '../../core/protocol/codec.js';
 import { CohortError, ERROR_CODES, closesConnection, type ErrorCode } from '../../core/protocol/errors.js';
 import type { WireLimits } from '../../core/protocol/limits.js';
 import { PROTOCOL_VERSION, type ChallengeMessage, type CoordinatorMessage, type WorkerKind, type WorkerMessage } from '../../core/protocol/messages.js';
 import type { WorkerChannel } from '../engine/channel.js';
 import type { RunEngine } from '../engine/run-engine.js';
 import type { RunStore } from '../store/run-store.js';
+import { PerIpQuota } from './per-ip-quota.js';
 import { RateLimiter } from './rate-limiter.js';
 import { verifyHello } from './verify-hello.js';
 
@@ -22,6 +23,10 @@ export interface FrameTransport {
   send(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
   readonly open: boolean;
+  /** The peer's IP address, where the transport has one; it is counted against maxConnectionsPerIp. */
+  readonly peer?: string | undefined;
+  /** Tells the transport the largest frame it may buffer now (small before sign-in). */
+  limitFrames?(maxBytes: number): void;
 }
 
 export interface WorkerSessionsOptions {
@@ -51,6 +56,8 @@ class Connection implements WorkerChannel {
   authenticated = false;
   nonceUsed = false;
   closed = false;
+  /** The address group this connection holds a per-IP slot in, if any. */
+  quotaGroup: string | undefined;
   readonly limiter: RateLimiter;
   handshakeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -81,15 +88,20 @@ class Connection implements WorkerChannel {
 /** One connection's inbound side, as the transport sees it. */
 export interface ConnectionHandle {
   onFrame(data: Uint8Array, isBinary: boolean): void;
+  /** The transport refused a frame over the current limit without buffering it. */
+  onFrameTooLarge(): void;
   onClose(code: number, reason: string): void;
 }
 
 export class WorkerSessions {
   private readonly byAddress = new Map<string, Connection>();
   private readonly open = new Set<Connection>();
+  private readonly perIp: PerIpQuota;
   readonly counters: GatewayCounters = { bytesIn: 0, bytesOut: 0, errors: {} };
 
-  constructor(private readonly options: WorkerSessionsOptions) {}
+  constructor(private readonly options: WorkerSessionsOptions) {
+    this.perIp = new PerIpQuota(options.limits.maxConnectionsPerIp);
+  }
 
   /** Signed-in workers. */
   connectedCount(): number {
@@ -118,6 +130,7 @@ export class WorkerSessions {
     const connection = new Connection(transport, challenge, limits, this.counters);
     const handle: ConnectionHandle = {
       onFrame: (data, isBinary) => this.onFrame(connection, data, isBinary),
+      onFrameTooLarge: () => this.reportError(connection, new CohortError('E_FRAME_TOO_LARGE', `frame exceeds the limit of ${this.frameLimit(connection)} bytes`)),
       onClose: (code, reason) => this.onClose(connection, code, reason),
     };
     if (this.open.size >= limits.maxConnections) {
@@ -125,6 +138,15 @@ export class WorkerSessions {
       connection.close('E_TOO_MANY_CONNECTIONS', `limit of ${limits.maxConnections} connections reached`);
       return handle;
     }
+    if (transport.peer !== undefined) {
+      connection.quotaGroup = this.perIp.tryAcquire(transport.peer);
+      if (connection.quotaGroup === undefined) {
+        this.count('E_TOO_MANY_CONNECTIONS');
+        connection.close('E_TOO_MANY_CONNECTIONS', `limit of ${limits.maxConnectionsPerIp} connections from one address reached`);
+        return handle;
+      }
+    }
+    transport.limitFrames?.(limits.maxSignInFrameBytes);
     this.open.add(connection);
     connection.handshakeTimer = setTimeout(() => {
       if (!connection.authenticated) connection.close('E_AUTH_TIMEOUT', `no signed hello within ${limits.handshakeTimeoutMs} ms`);
@@ -139,11 +161,17 @@ export class WorkerSessions {
       if (!connection.limiter.take()) throw new CohortError('E_RATE_LIMITED', `more than ${this.options.limits.maxMessagesPerWindow} messages in ${this.options.limits.rateWindowMs} ms`);
       if (!isBinary) throw new CohortError('E_FRAME_TEXT');
       this.counters.bytesIn += bytes.byteLength;
-      const message = decodeWorkerMessage(bytes, this.options.limits.maxFrameBytes);
+      // Before sign-in only a small hello is decoded: an anonymous peer cannot make us build big objects.
+      const limit = this.frameLimit(connection);
+      const message = connection.authenticated ? decodeWorkerMessage(bytes, limit) : decodeSignInMessage(bytes, limit);
       this.dispatch(connection, message);
     } catch (error) {
       this.reportError(connection, error);
     }
+  }
+
+  private frameLimit(connection: Connection): number {
+    return connection.authenticated ? this.options.limits.maxFrameBytes : this.options.limits.maxSignInFrameBytes;
   }
 
   /** Answer a refused message with its code; close the connection when the code is fatal. */
@@ -208,6 +236,7 @@ export class WorkerSessions {
   private admit(connection: Connection): void {
     clearTimeout(connection.handshakeTimer);
     connection.authenticated = true;
+    connection.transport.limitFrames?.(this.options.limits.maxFrameBytes);
     const previous = this.byAddress.get(connection.address);
     if (previous && previous !== connection) {
       // The newer connection wins: a worker that reconnects must never count twice.
@@ -231,6 +260,8 @@ export class WorkerSessions {
     connection.closed = true;
     this.open.delete(connection);
     clearTimeout(connection.handshakeTimer);
+    if (connection.quotaGroup !== undefined) this.perIp.release(connection.quotaGroup);
+    connection.quotaGroup = undefined;
     if (!connection.authenticated) return;
     if (this.byAddress.get(connection.address) === connection) this.byAddress.delete(connection.address);
     // Connections can outlive the store by a tick at shutdown; their end is then not recorded.

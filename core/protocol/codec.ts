@@ -8,7 +8,7 @@
 import { Packr } from 'msgpackr';
 import type { z } from 'zod';
 import { CohortError } from './errors.js';
-import { COORDINATOR_MESSAGE_SCHEMAS, WORKER_MESSAGE_SCHEMAS, type CoordinatorMessage, type WorkerMessage } from './messages.js';
+import { COORDINATOR_MESSAGE_SCHEMAS, WORKER_MESSAGE_SCHEMAS, helloSchema, type CoordinatorMessage, type HelloMessage, type WorkerMessage } from './messages.js';
 
 const packr = new Packr({ moreTypes: true, useRecords: false, mapsAsObjects: true });
 
@@ -51,6 +51,23 @@ function validate<T>(value: unknown, schemas: ReadonlyMap<string, z.ZodType<T>>)
 /** Decode and validate a frame sent by a worker (used by the coordinator). */
 export function decodeWorkerMessage(bytes: Uint8Array, maxFrameBytes?: number): WorkerMessage {
   return validate(decodeFrame(bytes, maxFrameBytes), WORKER_MESSAGE_SCHEMAS);
+}
+
+/** The only messages a peer may send before it has signed in. */
+const SIGN_IN_SCHEMAS: ReadonlyMap<string, z.ZodType<HelloMessage>> = new Map([['hello', helloSchema]]);
+
+/**
+ * Decode a frame from a peer that has not signed in yet (used by the coordinator). Only a `hello`
+ * is validated; any other known type is refused with E_UNEXPECTED_MESSAGE before its schema runs,
+ * so an anonymous peer gets no further into the decoder than the sign-in.
+ */
+export function decodeSignInMessage(bytes: Uint8Array, maxFrameBytes: number): HelloMessage {
+  const value = decodeFrame(bytes, maxFrameBytes);
+  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  if (typeof type === 'string' && !SIGN_IN_SCHEMAS.has(type) && WORKER_MESSAGE_SCHEMAS.has(type)) {
+    throw new CohortError('E_UNEXPECTED_MESSAGE', `expected hello, got ${type}`);
+  }
+  return validate(value, SIGN_IN_SCHEMAS);
 }
 
 /** Decode and validate a frame sent by the coordinator (used by workers). */
