@@ -1,10 +1,11 @@
-// Issue 13 (8): the run store and its -wal / -shm sidecars are private to their owner (0600),
-// from creation, after writes, and when a store made 0644 by older code is opened again.
+// Attack (issue 13, 8): another local user reads the run store (who took part, their rewards,
+// the model). The store and its -wal / -shm sidecars are 0600 from creation, after writes, and
+// when a store made 0644 by older code is opened again.
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RunStore } from '../../../coordinator/store/run-store.js';
+import { RunStore } from '../../coordinator/store/run-store.js';
 
 const modeOf = (file: string): number => statSync(file).mode & 0o777;
 
