@@ -92,27 +92,47 @@ const LABELS: Record<string, { text: string; ansi: string }> = {
   fatal: { text: 'FATAL', ansi: '35' },
 };
 
-/** One pino JSON line → `HH:MM:SS.mmm LEVEL message  key=value …` (and an error's stack). */
+/**
+ * Control characters a peer could use to forge lines or drive the terminal: C0 (newline, carriage
+ * return, ESC…), DEL, C1, the Unicode line and paragraph separators, and bidirectional overrides.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `text` with every control character written as an escape (`\n`, `\x1b`, `\u2028`), so that
+ * whatever a worker puts in a message stays on its one line and cannot colour or move the terminal.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(UNSAFE, (c) => NAMED[c] ?? (c.charCodeAt(0) < 0x100 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/**
+ * One pino JSON line → `HH:MM:SS.mmm LEVEL message  key=value …` (and an error's stack). Every
+ * text from the record is escaped (escapeControl): only this function's own colours and line
+ * breaks reach the terminal.
+ */
 export function formatPretty(line: string, color: boolean): string {
   let record: Record<string, unknown>;
   try {
     record = JSON.parse(line) as Record<string, unknown>;
   } catch {
-    return line;
+    return `${escapeControl(line.replace(/\n$/, ''))}\n`;
   }
   const { level, time, msg, err, ...fields } = record;
-  const label = LABELS[String(level)] ?? { text: String(level).toUpperCase().padEnd(5), ansi: '0' };
+  const label = LABELS[String(level)] ?? { text: escapeControl(String(level).toUpperCase().padEnd(5)), ansi: '0' };
   const paint = (code: string, text: string): string => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
-  const clock = typeof time === 'string' ? time.slice(11, 23) : new Date(Number(time)).toISOString().slice(11, 23);
+  const clock = escapeControl(typeof time === 'string' ? time.slice(11, 23) : new Date(Number(time)).toISOString().slice(11, 23));
   const extra = Object.entries(fields)
-    .map(([key, value]) => `${key}=${typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value)}`)
+    .map(([key, value]) => escapeControl(`${key}=${typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value)}`))
     .join(' ');
-  let out = `${paint('90', clock)} ${paint(label.ansi, label.text)} ${String(msg ?? '')}${extra ? `  ${paint('90', extra)}` : ''}\n`;
+  let out = `${paint('90', clock)} ${paint(label.ansi, label.text)} ${escapeControl(String(msg ?? ''))}${extra ? `  ${paint('90', extra)}` : ''}\n`;
   if (err && typeof err === 'object') {
     const e = err as { stack?: unknown; message?: unknown };
     out += `${String(e.stack ?? e.message ?? '')
       .split('\n')
-      .map((l) => `    ${l}`)
+      .map((l) => `    ${escapeControl(l)}`)
       .join('\n')}\n`;
   }
   return out;
