@@ -16,7 +16,7 @@ import { exportPrivateScalar, generateAgreementKeyPair, randomBytes, type Agreem
 import { maskInput } from '../core/secagg/masking.js';
 import { quantizeWeighted, randomWords } from '../core/secagg/quantize.js';
 import { dealShares } from '../core/secagg/shares.js';
-import { runSecAggRound } from '../core/secagg/simulate.js';
+import { runSecAggRound } from '../core/secagg/in-process-round.js';
 import { selfMaskCommitment } from '../core/secagg/transcript.js';
 import { unmaskAggregate } from '../core/secagg/unmask.js';
 

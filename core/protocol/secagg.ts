@@ -1,12 +1,17 @@
 /**
  * SecAgg+ on the wire: stage names, message keys and the zod schema of every stage's
  * coordinator → worker request and worker → coordinator reply. Defined here once; the worker's and
- * the coordinator's state machines (core/secagg/client.ts, server.ts) both import them.
+ * the coordinator's state machines (core/secagg/client.ts, core/secagg/stages/*.ts) both import them.
  *
  * Protocol: Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving Machine
  * Learning", CCS 2017 (the four rounds plus the consistency check of the malicious setting), with
  * the sparse neighbour graph of Bell et al., "Secure Single-Server Aggregation with
  * (Poly)Logarithmic Overhead", CCS 2020.
+ *
+ * Share hashes: each dealer signs, per holder, the ciphertext and the hashes of the shares inside it
+ * (core/secagg/transcript.ts dealtShareBytes). The coordinator forwards them with the ciphertext, so
+ * a holder can check what it received and complain about a dealer whose hashes lie
+ * (core/secagg/complaints.ts); the coordinator then drops the dealer, not the holder.
  *
  * Binary fields are Uint8Array and the masked vector is a Uint32Array: msgpackr with `moreTypes`
  * (core/protocol/codec.ts) round-trips both as real typed arrays.
@@ -118,13 +123,23 @@ export const shareKeysRequestSchema = z.object({
   peers: z.array(peerAdvertisementSchema).max(SECAGG_LIMITS.maxNeighbours),
 });
 
-/** Round 2: the encrypted shares addressed to this worker by neighbours that answered round 1. */
+/** One dealer's shares for one holder, as the dealer signed them in share-keys. */
+const dealtShareFields = {
+  ciphertext: bytes(29, SECAGG_LIMITS.maxShareCiphertextBytes),
+  bShareHash: digest,
+  sShareHash: digest,
+  /** The dealer's identity signature over transcript.ts dealtShareBytes(…). */
+  signature,
+};
+
+/**
+ * Round 2: the encrypted shares addressed to this worker by neighbours that answered round 1, each
+ * with the hashes and signature its dealer published, so the worker can check its shares.
+ */
 export const maskedInputRequestSchema = z.object({
   ...requestBase,
   stage: z.literal(SECAGG_STAGE.maskedInput),
-  ciphertexts: z
-    .array(z.object({ from: workerId, ciphertext: bytes(29, SECAGG_LIMITS.maxShareCiphertextBytes) }))
-    .max(SECAGG_LIMITS.maxNeighbours),
+  ciphertexts: z.array(z.object({ from: workerId, ...dealtShareFields })).max(SECAGG_LIMITS.maxNeighbours),
 });
 
 /** Round 3: the set of workers whose masked input the coordinator holds (sorted). */
@@ -165,22 +180,30 @@ export const advertiseKeysReplySchema = z.object({
   signature,
 });
 
-/** Round 1: one ciphertext per neighbour, plus hashes of every share so a bad reveal is attributable. */
+/** Round 1: one signed ciphertext per neighbour, plus hashes of every share so a bad reveal is attributable. */
 export const shareKeysReplySchema = z.object({
   ...replyBase,
   stage: z.literal(SECAGG_STAGE.shareKeys),
-  shares: z
-    .array(z.object({ to: workerId, ciphertext: bytes(29, SECAGG_LIMITS.maxShareCiphertextBytes), bShareHash: digest, sShareHash: digest }))
-    .max(SECAGG_LIMITS.maxNeighbours),
+  shares: z.array(z.object({ to: workerId, ...dealtShareFields })).max(SECAGG_LIMITS.maxNeighbours),
   /** Hash of the b share the worker keeps for itself. */
   selfShareHash: digest,
 });
+
+/**
+ * A holder's complaint that `dealer`'s shares do not match the hashes it published. `pairKey` (the
+ * AES key of the pair) lets the coordinator open the ciphertext it routed and judge; the holder
+ * sends it only when the dealer's signature over those hashes verifies, so a coordinator that
+ * forges hashes cannot make holders disclose keys. See core/secagg/complaints.ts.
+ */
+export const dealerComplaintSchema = z.object({ dealer: workerId, pairKey: bytes(32, 32).optional() });
 
 /** Round 2: y = quantized weighted input + masks, mod 2^32; d + 1 words. */
 export const maskedInputReplySchema = z.object({
   ...replyBase,
   stage: z.literal(SECAGG_STAGE.maskedInput),
   masked: z.custom<Uint32Array>((v) => v instanceof Uint32Array, 'a Uint32Array (msgpack typed array)'),
+  /** Dealers whose shares this worker found inconsistent (absent when none). */
+  complaints: z.array(dealerComplaintSchema).max(SECAGG_LIMITS.maxNeighbours).optional(),
 });
 
 /** Round 3: the worker's identity signature over the survivor set it was told. */
@@ -208,6 +231,7 @@ export const secAggReplySchema = z.discriminatedUnion('stage', [
 
 export type SecAggWireConfig = z.infer<typeof secAggConfigSchema>;
 export type PeerAdvertisement = z.infer<typeof peerAdvertisementSchema>;
+export type DealerComplaint = z.infer<typeof dealerComplaintSchema>;
 export type AdvertiseKeysRequest = z.infer<typeof advertiseKeysRequestSchema>;
 export type ShareKeysRequest = z.infer<typeof shareKeysRequestSchema>;
 export type MaskedInputRequest = z.infer<typeof maskedInputRequestSchema>;

@@ -21,6 +21,7 @@ import {
   secAggRequestSchema,
   type AdvertiseKeysRequest,
   type ConsistencyCheckRequest,
+  type DealerComplaint,
   type KeyAgreement,
   type MaskedInputRequest,
   type SecAggReply,
@@ -32,8 +33,6 @@ import {
 } from '../protocol/secagg.js';
 import { validateSecAggConfig } from './config.js';
 import {
-  aesGcmDecrypt,
-  aesGcmEncrypt,
   bytesEqual,
   exportPrivateScalar,
   generateAgreementKeyPair,
@@ -45,11 +44,11 @@ import {
 import { buildNeighbourGraph, isSortedUnique } from './graph.js';
 import { maskInput, shareEncryptionKey } from './masking.js';
 import { quantizeWeighted, randomWords } from './quantize.js';
-import { dealShares, decodeSharePair, encodeSharePair } from './shares.js';
+import { checkSharePair, openSharePair, sealSharePair, type SharePair } from './share-exchange.js';
+import { dealShares } from './shares.js';
 import {
   advertisementBytes,
   selfMaskCommitment,
-  shareAad,
   shareHash,
   survivorSetBytes,
   type RoundContext,
@@ -101,7 +100,7 @@ export interface SecAggClientState {
   /** share-keys: this worker's own share of b (it is one of its k + 1 holders). */
   selfBShare?: Uint8Array;
   /** masked-input: shares received; exactly the neighbours this worker masked with. */
-  held?: Map<string, { bShare: Uint8Array; sShare: Uint8Array }>;
+  held?: Map<string, SharePair>;
   /** consistency-check: the survivor set this worker signed. */
   signed?: { survivors: ReadonlySet<string>; bytes: Uint8Array };
   error?: CohortError;
@@ -256,19 +255,10 @@ export class SecAggClient {
     const sShares = await dealShares(skBytes, holders.length, t);
     skBytes.fill(0);
     const shares = await Promise.all(
-      holders.slice(1).map(async (to, j) => {
-        const bShare = bShares[j + 1]!;
-        const sShare = sShares[j + 1]!;
-        const plain = encodeSharePair(bShare, sShare);
-        const ciphertext = await aesGcmEncrypt(peers.get(to)!.shareKey, plain, shareAad(s.ctx, s.id, to));
-        plain.fill(0);
-        return {
-          to,
-          ciphertext,
-          bShareHash: await shareHash(s.ctx, 'b', s.id, to, bShare),
-          sShareHash: await shareHash(s.ctx, 's', s.id, to, sShare),
-        };
-      }),
+      holders.slice(1).map(async (to, j) => ({
+        to,
+        ...(await sealSharePair(s.ctx, s.id, to, { bShare: bShares[j + 1]!, sShare: sShares[j + 1]! }, peers.get(to)!.shareKey, this.#sign)),
+      })),
     );
     s.peers = peers;
     s.selfBShare = bShares[0]!;
@@ -284,22 +274,17 @@ export class SecAggClient {
     const secrets = must(s.secrets);
     const peers = must(s.peers);
     const input = must(s.input);
-    const held = new Map<string, { bShare: Uint8Array; sShare: Uint8Array }>();
-    for (const { from, ciphertext } of req.ciphertexts) {
-      const peer = peers.get(from);
-      if (!peer) throw invalid(`shares from ${from}, which is not a neighbour that advertised keys`);
-      if (held.has(from)) throw invalid(`two share ciphertexts from ${from}`);
-      let plain: Uint8Array;
-      try {
-        plain = await aesGcmDecrypt(peer.shareKey, ciphertext, shareAad(s.ctx, from, s.id));
-      } catch (cause) {
-        throw new CohortError('E_SECAGG_INVALID', `shares from ${from} failed authentication (tampered in transit?)`, { cause });
-      }
-      const pair = decodeSharePair(plain);
-      plain.fill(0);
-      // Both secrets are 32 bytes, so every share is 33 (one byte carries its x coordinate).
-      if (pair.bShare.byteLength !== 33 || pair.sShare.byteLength !== 33) throw invalid(`shares from ${from} have the wrong length`);
-      held.set(from, pair);
+    const held = new Map<string, SharePair>();
+    const complaints: DealerComplaint[] = [];
+    for (const dealt of req.ciphertexts) {
+      const peer = peers.get(dealt.from);
+      if (!peer) throw invalid(`shares from ${dealt.from}, which is not a neighbour that advertised keys`);
+      if (held.has(dealt.from)) throw invalid(`two share ciphertexts from ${dealt.from}`);
+      const pair = await openSharePair(s.ctx, dealt.from, s.id, dealt.ciphertext, peer.shareKey);
+      // A dealer whose hashes lie would get this worker blamed at unmask: say so now (issue 13.6).
+      const complaint = await checkSharePair(s.ctx, dealt.from, s.id, pair, dealt, peer.shareKey, this.#verify);
+      if (complaint) complaints.push(complaint);
+      held.set(dealt.from, pair);
     }
     const t = round.config.threshold;
     if (held.size + 1 < t) throw new CohortError('E_SECAGG_THRESHOLD', `only ${held.size} neighbours shared keys; ${t - 1} are needed`);
@@ -315,7 +300,7 @@ export class SecAggClient {
     });
     s.held = held;
     delete s.input; // the plaintext update is no longer needed
-    return this.#reply(SECAGG_STAGE.maskedInput, { masked });
+    return this.#reply(SECAGG_STAGE.maskedInput, complaints.length > 0 ? { masked, complaints } : { masked });
   }
 
   /** Round 3: sign the survivor set we are told, after checking it is plausible. */

@@ -4,23 +4,30 @@
  *
  * Share hashes (published by each dealer in share-keys) are what make a bad reveal attributable:
  * Shamir shares carry no authentication of their own, so without them a single wrong share would
- * spoil a reconstruction without saying who sent it.
+ * spoil a reconstruction without saying who sent it. A dealer whose hashes lie is caught earlier,
+ * by its holders' complaints in masked-input (core/secagg/complaints.ts).
  */
 import { CohortError } from '../protocol/errors.js';
 import type { KeyAgreement, SecAggReplyOf } from '../protocol/secagg.js';
 import { bytesEqual, publicKeyLength } from './crypto.js';
+import type { SealedSharePair } from './share-exchange.js';
 import { advertisementBytes, shareHash, type RoundContext, type SecAggVerify } from './transcript.js';
 
 /** Keyed by worker id. */
 export type ByWorker = Map<string, Uint8Array>;
 
-/** What a dealer sent in share-keys: one ciphertext per holder and the hash of every share. */
+/** What a dealer sent in share-keys: one signed, sealed share pair per holder, and the hashes to check reveals against. */
 export interface DealtShares {
-  ciphertexts: ByWorker;
-  /** Holder → hash of its b share (the dealer itself included). */
-  bHashes: ByWorker;
-  /** Holder → hash of its s_sk share. */
-  sHashes: ByWorker;
+  /** Holder → the ciphertext, published hashes and signature, exactly as the dealer sent them. */
+  sealed: Map<string, SealedSharePair>;
+  /**
+   * Holder → the hash its revealed b share must have (the dealer itself included): the dealer's
+   * published one, or the coordinator's own after it upheld the holder's complaint
+   * (core/secagg/complaints.ts); null when the complaint left nothing to check against.
+   */
+  bHashes: Map<string, Uint8Array | null>;
+  /** Holder → the hash its revealed s_sk share must have (same rules). */
+  sHashes: Map<string, Uint8Array | null>;
 }
 
 const invalid = (m: string) => new CohortError('E_SECAGG_INVALID', m);
@@ -40,16 +47,16 @@ export function checkAdvertisement(
   if (!verify(bytes, r.signature, from)) throw invalid(`advertisement signature does not verify for ${from}`);
 }
 
-/** share-keys: exactly one ciphertext for each holder the dealer was shown. */
+/** share-keys: exactly one sealed pair for each holder the dealer was shown (signatures are checked only if disputed). */
 export function checkDealtShares(from: string, r: SecAggReplyOf<'share-keys'>, holders: ReadonlySet<string>): DealtShares {
-  const dealt: DealtShares = { ciphertexts: new Map(), bHashes: new Map([[from, r.selfShareHash]]), sHashes: new Map() };
-  for (const x of r.shares) {
-    if (!holders.has(x.to) || dealt.ciphertexts.has(x.to)) throw invalid(`${from} sent a share for ${x.to}, which is not one of its holders or is repeated`);
-    dealt.ciphertexts.set(x.to, x.ciphertext);
-    dealt.bHashes.set(x.to, x.bShareHash);
-    dealt.sHashes.set(x.to, x.sShareHash);
+  const dealt: DealtShares = { sealed: new Map(), bHashes: new Map([[from, r.selfShareHash]]), sHashes: new Map() };
+  for (const { to, ...sealed } of r.shares) {
+    if (!holders.has(to) || dealt.sealed.has(to)) throw invalid(`${from} sent a share for ${to}, which is not one of its holders or is repeated`);
+    dealt.sealed.set(to, sealed);
+    dealt.bHashes.set(to, sealed.bShareHash);
+    dealt.sHashes.set(to, sealed.sShareHash);
   }
-  if (dealt.ciphertexts.size !== holders.size) throw invalid(`${from} shared with ${dealt.ciphertexts.size} of its ${holders.size} neighbours`);
+  if (dealt.sealed.size !== holders.size) throw invalid(`${from} shared with ${dealt.sealed.size} of its ${holders.size} neighbours`);
   return dealt;
 }
 
@@ -73,6 +80,7 @@ export async function checkRevealedShares(
   const check = async (kind: 'b' | 's', dealer: string, share: Uint8Array): Promise<void> => {
     const dealt = dealtBy(dealer);
     const expected = (kind === 'b' ? dealt?.bHashes : dealt?.sHashes)?.get(from);
+    if (expected === null) return; // its dealer was caught lying about it: nothing to hold this holder to
     if (!expected || !bytesEqual(expected, await shareHash(ctx, kind, dealer, from, share))) {
       throw invalid(`${from} revealed a ${kind === 'b' ? 'self-mask' : 'key'} share of ${dealer} that differs from the one dealt`);
     }

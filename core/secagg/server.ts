@@ -1,12 +1,12 @@
 /**
- * The coordinator's side of SecAgg+: a state machine over one typed state object. It collects each
- * stage's replies, drops workers that miss a deadline or misbehave, routes encrypted shares, and in
- * the last stage reconstructs seeds and keys, removes the masks and returns only the aggregate.
+ * The coordinator's side of SecAgg+: it runs a sequence of stage units (core/secagg/stages/*.ts,
+ * advertise keys → share keys → masked input → consistency check → unmask) over the round's one
+ * typed state object (stages/state.ts). This file only sequences them: it checks each reply's
+ * envelope (run, round, stage, sender, duplicates), drops workers, and opens the next stage when
+ * one closes. What a stage sends, accepts and decides lives in that stage's file.
  *
- * What it can hold: signed public keys, ciphertexts it cannot read, share hashes, ONE running sum of
- * masked vectors (each reply is added on arrival and not kept), and reconstructed seeds and keys
- * (b of survivors, s_sk of workers that dropped). No field, parameter or return type carries one
- * worker's unmasked update; the only plaintext it ever produces is Σ w·x (Bonawitz et al. §4).
+ * No field, parameter or return type here carries one worker's unmasked update; the only
+ * plaintext it ever produces is Σ w·x (Bonawitz et al. §4).
  *
  * Driving it, per stage (the caller owns sockets and deadlines):
  * @example
@@ -14,32 +14,25 @@
  * for (;;) {
  *   for (const { to, request } of server.requests()) send(to, request);
  *   // on each reply: const r = await server.receive(from, reply); if (!r.accepted) sendError(from, r.error);
- *   // when every worker answered (server.pending().length === 0) or the stage's deadline passes:
+ *   // when server.pending() is empty (everyone answered, or the stage needs nobody else) or the deadline passes:
  *   const outcome = await server.closeStage();
  *   if (outcome.status === 'done') return outcome.result;   // { sum, totalWeight, contributors }
  *   if (outcome.status === 'failed') throw outcome.error;   // E_SECAGG_THRESHOLD / E_SECAGG_INVALID
  * }
  */
 import { CohortError, type ErrorCode } from '../protocol/errors.js';
-import {
-  SECAGG_REQUEST_TYPE,
-  SECAGG_STAGE,
-  secAggReplySchema,
-  type AdvertiseKeysReply,
-  type KeyAgreement,
-  type SecAggReply,
-  type SecAggRequest,
-  type SecAggStage,
-} from '../protocol/secagg.js';
+import { secAggReplySchema, type KeyAgreement, type SecAggReply, type SecAggRequest, type SecAggStage } from '../protocol/secagg.js';
 import { validateSecAggConfig, type SecAggConfig } from './config.js';
 import { detectKeyAgreement, randomBytes } from './crypto.js';
 import { buildNeighbourGraph, type NeighbourGraph } from './graph.js';
-import { checkAdvertisement, checkDealtShares, checkRevealedShares, type ByWorker, type DealtShares } from './replies.js';
-import { findUnrecoverable, pruneThinNeighbourhoods } from './survival.js';
-import { survivorSetBytes, type RoundContext, type SecAggVerify } from './transcript.js';
-import { unmaskAggregate, type SecAggResult } from './unmask.js';
+import type { MaskedInputOptions } from './stages/masked-input.js';
+import { checkStageSequence, secAggPlusStages } from './stages/sequence.js';
+import { acceptReply, type AnyServerStage } from './stages/stage.js';
+import { createRoundState, invalid, recordDropout, type Dropout, type SecAggRoundState, type SecAggServerStage } from './stages/state.js';
+import type { SecAggVerify } from './transcript.js';
+import type { SecAggResult } from './unmask.js';
 
-export type { SecAggResult };
+export type { Dropout, SecAggResult, SecAggServerStage };
 
 export interface SecAggServerOptions {
   runId: string;
@@ -49,7 +42,7 @@ export interface SecAggServerOptions {
   config: SecAggConfig;
   /** Model parameters d. */
   dimension: number;
-  /** Checks identity signatures (advertisements, consistency check). */
+  /** Checks identity signatures (advertisements, consistency check, disputed share hashes). */
   verify: SecAggVerify;
   /** Largest normalised weight (default 1). */
   maxWeight?: number;
@@ -57,99 +50,48 @@ export interface SecAggServerOptions {
   keyAgreement?: KeyAgreement;
   /** 32-byte seed of the neighbour graph (default: random). */
   graphSeed?: Uint8Array;
+  /** Options of the standard masked-input stage, e.g. `closeAfter: K` for over-selection. */
+  maskedInput?: MaskedInputOptions;
+  /** A custom sequence of stage units (default: secAggPlusStages({ maskedInput })), in protocol order. */
+  stages?: readonly AnyServerStage[];
 }
 
-export type SecAggServerStage = SecAggStage | 'done' | 'failed';
 export type StageOutcome =
   | { status: 'next'; stage: SecAggStage }
   | { status: 'done'; result: SecAggResult }
   | { status: 'failed'; error: CohortError };
 export type ReceiveOutcome = { accepted: true } | { accepted: false; error: CohortError; dropped: boolean };
-export interface Dropout {
-  stage: SecAggStage;
-  reason: string;
-  /** Absent for a plain timeout or disconnect. */
-  code?: ErrorCode;
-}
-
-/** Everything the coordinator holds in one round. U1…U5 are Bonawitz et al.'s survivor sets. */
-interface ServerState {
-  stage: SecAggServerStage;
-  expected: Set<string>;
-  replied: Set<string>;
-  dropouts: Map<string, Dropout>;
-  adverts: Map<string, AdvertiseKeysReply>;
-  u1: ReadonlySet<string>;
-  dealt: Map<string, DealtShares>;
-  u2: ReadonlySet<string>;
-  /** v → the neighbours whose shares were routed to v: exactly those v masks with (symmetric). */
-  maskedWith: Map<string, readonly string[]>;
-  maskedSum: Uint32Array;
-  /** U3: their masked input is in maskedSum; irrevocable. */
-  contributors: Set<string>;
-  survivors: readonly string[];
-  survivorBytes: Uint8Array;
-  signatures: Map<string, string>;
-  u4: ReadonlySet<string>;
-  revealed: Map<string, { b: ByWorker; s: ByWorker }>;
-  failure?: CohortError;
-}
-
-const invalid = (m: string) => new CohortError('E_SECAGG_INVALID', m);
 
 export class SecAggServer {
-  readonly #ctx: RoundContext;
-  readonly #config: SecAggConfig;
-  readonly #dimension: number;
-  readonly #maxWeight: number;
-  readonly #alg: KeyAgreement;
-  readonly #seed: Uint8Array;
-  readonly #graph: NeighbourGraph;
-  readonly #members: ReadonlySet<string>;
-  readonly #verify: SecAggVerify;
-  readonly #s: ServerState;
+  readonly #s: SecAggRoundState;
+  readonly #stages: readonly AnyServerStage[];
+  #index = 0;
   readonly #inflight = new Set<Promise<unknown>>();
 
-  private constructor(o: SecAggServerOptions, alg: KeyAgreement, seed: Uint8Array, graph: NeighbourGraph) {
-    this.#ctx = { runId: o.runId, round: o.round };
-    this.#config = o.config;
-    this.#dimension = o.dimension;
-    this.#maxWeight = o.maxWeight ?? 1;
-    this.#alg = alg;
-    this.#seed = seed;
-    this.#graph = graph;
-    this.#members = new Set(graph.participants);
-    this.#verify = o.verify;
-    const empty = new Set<string>();
-    this.#s = {
-      stage: SECAGG_STAGE.advertiseKeys,
-      expected: new Set(graph.participants),
-      replied: new Set(),
-      dropouts: new Map(),
-      adverts: new Map(),
-      u1: empty,
-      dealt: new Map(),
-      u2: empty,
-      maskedWith: new Map(),
-      maskedSum: new Uint32Array(0),
-      contributors: new Set(),
-      survivors: [],
-      survivorBytes: new Uint8Array(0),
-      signatures: new Map(),
-      u4: empty,
-      revealed: new Map(),
-    };
+  private constructor(state: SecAggRoundState, stages: readonly AnyServerStage[]) {
+    this.#s = state;
+    this.#stages = stages;
   }
 
   /** Validate the config for this many workers (E_SECAGG_CONFIG) and open the advertise-keys stage. */
   static async create(o: SecAggServerOptions): Promise<SecAggServer> {
     const participants = [...o.participants].sort();
     if (new Set(participants).size !== participants.length) throw new CohortError('E_SECAGG_CONFIG', 'participants contain duplicates');
-    validateSecAggConfig(o.config, { maxWorkers: participants.length, maxWeight: o.maxWeight ?? 1 });
+    const maxWeight = o.maxWeight ?? 1;
+    validateSecAggConfig(o.config, { maxWorkers: participants.length, maxWeight });
     if (!Number.isInteger(o.dimension) || o.dimension < 1) throw new CohortError('E_SECAGG_CONFIG', `dimension must be a positive integer, got ${o.dimension}`);
+    const k = o.maskedInput?.closeAfter;
+    if (k !== undefined && (!Number.isInteger(k) || k < o.config.threshold || k > participants.length)) {
+      throw new CohortError('E_SECAGG_CONFIG', `maskedInput.closeAfter must be an integer from the threshold ${o.config.threshold} to ${participants.length}, got ${k}`);
+    }
+    const stages = o.stages ?? secAggPlusStages({ ...(o.maskedInput ? { maskedInput: o.maskedInput } : {}) });
+    checkStageSequence(stages);
     const alg = o.keyAgreement ?? (await detectKeyAgreement());
-    const seed = o.graphSeed ?? randomBytes(32);
-    return new SecAggServer(o, alg, seed, await buildNeighbourGraph(participants, seed, o.config.neighbours));
+    const graphSeed = o.graphSeed ?? randomBytes(32);
+    const graph = await buildNeighbourGraph(participants, graphSeed, o.config.neighbours);
+    const ctx = { runId: o.runId, round: o.round };
+    const state = createRoundState({ ctx, config: o.config, dimension: o.dimension, maxWeight, alg, graphSeed, graph, members: new Set(graph.participants), verify: o.verify });
+    return new SecAggServer(state, stages);
   }
 
   get stage(): SecAggServerStage {
@@ -163,7 +105,7 @@ export class SecAggServer {
 
   /** The neighbour graph of this round (for logs and tests). */
   get graph(): NeighbourGraph {
-    return this.#graph;
+    return this.#s.graph;
   }
 
   /** Workers that were dropped, with the stage and reason. */
@@ -173,16 +115,22 @@ export class SecAggServer {
 
   /**
    * Workers whose masked input is in the sum (known once masked-input has closed): the round's
-   * contributors, e.g. for the contribution record. Identities only, never their inputs.
+   * contributors, e.g. for the contribution record. Identities only, never their inputs. A bad
+   * dealer whose input was summed before it was caught is among them (see badDealers()).
    */
   survivors(): readonly string[] {
     return this.#s.survivors;
   }
 
-  /** Workers the current stage still waits for (none once the round is done or failed). */
+  /** Dealers proven to have dealt shares that differ from the hashes they signed (all also in dropouts()). */
+  badDealers(): ReadonlySet<string> {
+    return this.#s.badDealers;
+  }
+
+  /** Workers the current stage still waits for (none once it needs nobody else, or the round is over). */
   pending(): string[] {
-    if (this.#s.stage === 'done' || this.#s.stage === 'failed') return [];
-    return [...this.#s.expected].filter((id) => !this.#s.replied.has(id));
+    const stage = this.#open();
+    return stage && !stage.complete?.(this.#s) ? this.#outstanding() : [];
   }
 
   /** The current stage's request for every worker still expected to answer it. */
@@ -192,46 +140,9 @@ export class SecAggServer {
 
   /** The current stage's request for one worker (E_SECAGG_STAGE if it is not part of this stage). */
   requestFor(id: string): SecAggRequest {
-    const s = this.#s;
-    if (s.stage === 'done' || s.stage === 'failed' || !s.expected.has(id)) {
-      throw new CohortError('E_SECAGG_STAGE', `${id} takes no part in stage ${s.stage}`);
-    }
-    const base = { type: SECAGG_REQUEST_TYPE, ...this.#ctx } as const;
-    switch (s.stage) {
-      case SECAGG_STAGE.advertiseKeys:
-        return {
-          ...base,
-          stage: s.stage,
-          participants: [...this.#graph.participants],
-          graphSeed: this.#seed,
-          keyAgreement: this.#alg,
-          config: { ...this.#config },
-          maxWeight: this.#maxWeight,
-          dimension: this.#dimension,
-        };
-      case SECAGG_STAGE.shareKeys:
-        return {
-          ...base,
-          stage: s.stage,
-          peers: this.#graph.neighboursOf(id).filter((v) => s.u1.has(v)).map((v) => {
-            const ad = s.adverts.get(v)!;
-            return { id: v, cPk: ad.cPk, sPk: ad.sPk, bCommit: ad.bCommit, signature: ad.signature };
-          }),
-        };
-      case SECAGG_STAGE.maskedInput:
-        return { ...base, stage: s.stage, ciphertexts: s.maskedWith.get(id)!.map((u) => ({ from: u, ciphertext: s.dealt.get(u)!.ciphertexts.get(id)! })) };
-      case SECAGG_STAGE.consistencyCheck:
-        return { ...base, stage: s.stage, survivors: [...s.survivors] };
-      case SECAGG_STAGE.unmask: {
-        const group = s.maskedWith.get(id)!;
-        return {
-          ...base,
-          stage: s.stage,
-          signatures: group.filter((v) => s.signatures.has(v)).map((v) => ({ id: v, signature: s.signatures.get(v)! })),
-          dropped: group.filter((v) => !s.contributors.has(v)),
-        };
-      }
-    }
+    const stage = this.#open();
+    if (!stage || !this.#s.expected.has(id)) throw new CohortError('E_SECAGG_STAGE', `${id} takes no part in stage ${this.#s.stage}`);
+    return stage.request(this.#s, id);
   }
 
   /**
@@ -246,27 +157,33 @@ export class SecAggServer {
 
   async #receive(from: string, reply: unknown): Promise<ReceiveOutcome> {
     const s = this.#s;
-    if (s.stage === 'done' || s.stage === 'failed') return refused(new CohortError('E_SECAGG_STAGE', `the round is ${s.stage}`), false);
-    if (!this.#members.has(from)) return refused(invalid(`${from} is not a participant of this round`), false);
+    const stage = this.#open();
+    if (!stage) return refused(new CohortError('E_SECAGG_STAGE', `the round is ${s.stage}`), false);
+    if (!s.members.has(from)) return refused(invalid(`${from} is not a participant of this round`), false);
     if (s.dropouts.has(from)) return refused(new CohortError('E_SECAGG_STAGE', `${from} was dropped earlier in this round`), false);
-    const parsed = secAggReplySchema.safeParse(reply);
-    let error: CohortError | undefined;
-    if (!parsed.success) error = invalid(`malformed ${s.stage} reply: ${parsed.error.issues[0]?.message}`);
-    else if (parsed.data.runId !== this.#ctx.runId || parsed.data.round !== this.#ctx.round) {
-      error = new CohortError('E_SECAGG_STAGE', `reply for run ${parsed.data.runId} round ${parsed.data.round} (replayed?)`);
-    } else if (parsed.data.stage !== s.stage) error = new CohortError('E_SECAGG_STAGE', `${parsed.data.stage} reply during ${s.stage}`);
-    else if (!s.expected.has(from)) error = new CohortError('E_SECAGG_STAGE', `${from} takes no part in ${s.stage}`);
-    else if (s.replied.has(from)) error = new CohortError('E_SECAGG_STAGE', `duplicate ${s.stage} reply from ${from}`);
-    if (!parsed.success || error) return this.#refuse(from, error ?? invalid('malformed reply'));
+    const checked = this.#checkEnvelope(from, stage, reply);
+    if (checked instanceof CohortError) return this.#refuse(from, checked);
     s.replied.add(from);
-    const stage = s.stage;
     try {
-      await this.#accept(from, parsed.data);
+      await acceptReply(stage, s, from, checked);
     } catch (cause) {
       const e = cause instanceof CohortError ? cause : invalid(String(cause));
-      return s.stage === stage ? this.#refuse(from, e) : refused(e, false);
+      return this.#open() === stage ? this.#refuse(from, e) : refused(e, false);
     }
     return { accepted: true };
+  }
+
+  /** The parsed reply if it belongs to this run, round and open stage and is `from`'s first; else why not. */
+  #checkEnvelope(from: string, stage: AnyServerStage, reply: unknown): SecAggReply | CohortError {
+    const s = this.#s;
+    const parsed = secAggReplySchema.safeParse(reply);
+    if (!parsed.success) return invalid(`malformed ${stage.name} reply: ${parsed.error.issues[0]?.message}`);
+    const r = parsed.data;
+    if (r.runId !== s.ctx.runId || r.round !== s.ctx.round) return new CohortError('E_SECAGG_STAGE', `reply for run ${r.runId} round ${r.round} (replayed?)`);
+    if (r.stage !== stage.name) return new CohortError('E_SECAGG_STAGE', `${r.stage} reply during ${stage.name}`);
+    if (!s.expected.has(from)) return new CohortError('E_SECAGG_STAGE', `${from} takes no part in ${stage.name}`);
+    if (s.replied.has(from)) return new CohortError('E_SECAGG_STAGE', `duplicate ${stage.name} reply from ${from}`);
+    return r;
   }
 
   #refuse(from: string, error: CohortError): ReceiveOutcome {
@@ -276,93 +193,34 @@ export class SecAggServer {
 
   /** Drop a worker from the current stage on (the caller's deadline, disconnect, or error report). */
   drop(id: string, reason = 'no reply before the deadline', code?: ErrorCode): void {
-    const s = this.#s;
-    if (s.stage === 'done' || s.stage === 'failed' || s.dropouts.has(id) || !this.#members.has(id)) return;
-    s.dropouts.set(id, { stage: s.stage, reason, ...(code ? { code } : {}) });
-    s.expected.delete(id);
-    // Forget what it sent in this stage only (earlier stages' data is still needed to unmask);
-    // a masked input already summed cannot be taken back: its sender stays in U3.
-    if (s.stage === SECAGG_STAGE.advertiseKeys) s.adverts.delete(id);
-    else if (s.stage === SECAGG_STAGE.shareKeys) s.dealt.delete(id);
-    else if (s.stage === SECAGG_STAGE.consistencyCheck) s.signatures.delete(id);
-    else if (s.stage === SECAGG_STAGE.unmask) s.revealed.delete(id);
-  }
-
-  async #accept(from: string, r: SecAggReply): Promise<void> {
-    const s = this.#s;
-    switch (r.stage) {
-      case SECAGG_STAGE.advertiseKeys:
-        checkAdvertisement(this.#ctx, this.#alg, from, r, this.#verify);
-        s.adverts.set(from, r);
-        return;
-      case SECAGG_STAGE.shareKeys:
-        s.dealt.set(from, checkDealtShares(from, r, new Set(this.#graph.neighboursOf(from).filter((v) => s.u1.has(v)))));
-        return;
-      case SECAGG_STAGE.maskedInput: {
-        if (r.masked.length !== this.#dimension + 1) throw invalid(`masked input of ${r.masked.length} words; expected ${this.#dimension + 1}`);
-        const sum = s.maskedSum;
-        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + r.masked[i]!;
-        s.contributors.add(from);
-        return;
-      }
-      case SECAGG_STAGE.consistencyCheck:
-        if (!this.#verify(s.survivorBytes, r.signature, from)) throw invalid(`consistency signature of ${from} is not over the survivor set`);
-        s.signatures.set(from, r.signature);
-        return;
-      case SECAGG_STAGE.unmask: {
-        const group = s.maskedWith.get(from)!;
-        const want = { b: [from, ...group.filter((v) => s.contributors.has(v))], s: group.filter((v) => !s.contributors.has(v)) };
-        const revealed = await checkRevealedShares(this.#ctx, from, r, want, (dealer) => s.dealt.get(dealer));
-        if (s.stage === SECAGG_STAGE.unmask && !s.dropouts.has(from)) s.revealed.set(from, revealed);
-        return;
-      }
-    }
+    const stage = this.#open();
+    // Forget what it sent in this stage only: earlier stages' data is still needed to unmask.
+    if (stage && recordDropout(this.#s, id, reason, code)) stage.forget(this.#s, id);
   }
 
   /**
-   * End the current stage: whoever has not answered is dropped, the survivor set is checked against
-   * the threshold, and the next stage opens — or, after unmask, the aggregate is computed.
+   * End the current stage: whoever still owes a reply is dropped, the stage decides (threshold,
+   * survivor sets), and the next stage opens — or, after unmask, the aggregate is returned.
    */
   async closeStage(): Promise<StageOutcome> {
     const s = this.#s;
     await Promise.allSettled([...this.#inflight]);
     if (s.stage === 'failed') return { status: 'failed', error: s.failure! };
-    if (s.stage === 'done') return { status: 'failed', error: new CohortError('E_SECAGG_STAGE', 'the round is already complete') };
-    for (const id of this.pending()) this.drop(id);
-    const t = this.#config.threshold;
-    const alive = (ids: Iterable<string>) => [...ids].filter((id) => !s.dropouts.has(id));
+    const stage = this.#open();
+    if (!stage) return { status: 'failed', error: new CohortError('E_SECAGG_STAGE', 'the round is already complete') };
+    for (const id of this.#outstanding()) this.drop(id, stage.lateReason);
     try {
-      switch (s.stage) {
-        case SECAGG_STAGE.advertiseKeys:
-          s.u1 = this.#prune(new Set(s.adverts.keys()), 'advertised keys');
-          return this.#open(SECAGG_STAGE.shareKeys, s.u1);
-        case SECAGG_STAGE.shareKeys: {
-          s.u2 = this.#prune(new Set(s.dealt.keys()), 'shared keys');
-          for (const v of s.u2) s.maskedWith.set(v, this.#graph.neighboursOf(v).filter((u) => s.u2.has(u)));
-          s.maskedSum = new Uint32Array(this.#dimension + 1);
-          return this.#open(SECAGG_STAGE.maskedInput, s.u2);
-        }
-        case SECAGG_STAGE.maskedInput:
-          this.#atLeast(s.contributors.size, 'workers sent masked input');
-          s.survivors = [...s.contributors].sort();
-          s.survivorBytes = await survivorSetBytes(this.#ctx, s.survivors);
-          this.#checkRecoverable(alive(s.contributors));
-          return this.#open(SECAGG_STAGE.consistencyCheck, alive(s.contributors));
-        case SECAGG_STAGE.consistencyCheck: {
-          s.u4 = new Set(s.signatures.keys());
-          this.#atLeast(s.u4.size, 'workers signed the survivor set');
-          const next = this.#open(SECAGG_STAGE.unmask, s.u4);
-          // A worker shown fewer than t signatures (its own included) would refuse to unmask.
-          for (const v of s.u4) {
-            const signers = s.maskedWith.get(v)!.filter((u) => s.u4.has(u)).length + 1;
-            if (signers < t) this.drop(v, `only ${signers} of its holders signed the survivor set; ${t} needed`, 'E_SECAGG_THRESHOLD');
-          }
-          this.#checkRecoverable(alive(s.u4));
-          return next;
-        }
-        case SECAGG_STAGE.unmask:
-          return { status: 'done', result: await this.#unmask() };
+      const end = await stage.close(s);
+      if ('result' in end) {
+        s.stage = 'done';
+        s.expected = new Set();
+        return { status: 'done', result: end.result };
       }
+      const next = this.#stages[++this.#index]!;
+      s.stage = next.name;
+      s.expected = new Set([...end.next].filter((id) => !s.dropouts.has(id)));
+      s.replied = new Set();
+      return { status: 'next', stage: next.name };
     } catch (cause) {
       const error = cause instanceof CohortError ? cause : new CohortError('E_INTERNAL', String(cause), { cause });
       s.stage = 'failed';
@@ -373,61 +231,13 @@ export class SecAggServer {
     }
   }
 
-  #open(stage: SecAggStage, recipients: Iterable<string>): StageOutcome {
-    this.#s.stage = stage;
-    this.#s.expected = new Set([...recipients].filter((id) => !this.#s.dropouts.has(id)));
-    this.#s.replied = new Set();
-    return { status: 'next', stage };
+  /** The open stage's unit, or undefined once the round is done or failed. */
+  #open(): AnyServerStage | undefined {
+    return this.#s.stage === 'done' || this.#s.stage === 'failed' ? undefined : this.#stages[this.#index];
   }
 
-  #atLeast(count: number, what: string): void {
-    const t = this.#config.threshold;
-    if (count < t) throw new CohortError('E_SECAGG_THRESHOLD', `only ${count} ${what}; the threshold is ${t}`);
-  }
-
-  /** Drop workers left with fewer than t − 1 neighbours in `set` (see survival.ts); the rest must still reach t. */
-  #prune(set: Set<string>, what: string): Set<string> {
-    const t = this.#config.threshold;
-    pruneThinNeighbourhoods(set, (id) => this.#graph.neighboursOf(id), t, (u, left) =>
-      this.drop(u, `only ${left} of its neighbours ${what}; ${t - 1} needed`, 'E_SECAGG_THRESHOLD'),
-    );
-    this.#atLeast(set.size, what);
-    return set;
-  }
-
-  /** Fail early if some secret could no longer be reconstructed by the workers still taking part. */
-  #checkRecoverable(responders: readonly string[]): void {
-    const s = this.#s;
-    const t = this.#config.threshold;
-    const lost = findUnrecoverable(s.u2, s.maskedWith, s.contributors, new Set(responders), t);
-    if (lost) throw new CohortError('E_SECAGG_THRESHOLD', `only ${lost.holders} holders of ${lost.id}'s ${lost.secret} shares remain; ${t} needed`);
-  }
-
-  /** Gather the revealed shares per dealer and hand everything to unmaskAggregate. */
-  async #unmask(): Promise<SecAggResult> {
-    const s = this.#s;
-    const sharesOf = (kind: 'b' | 's', dealer: string) => [...s.revealed.values()].flatMap((r) => r[kind].get(dealer) ?? []);
-    const sum = s.maskedSum;
-    s.maskedSum = new Uint32Array(0);
-    const result = await unmaskAggregate({
-      ctx: this.#ctx,
-      alg: this.#alg,
-      threshold: this.#config.threshold,
-      quantization: this.#config,
-      maskedSum: sum,
-      survivors: s.survivors.map((u) => ({ id: u, bCommit: s.adverts.get(u)!.bCommit, bShares: sharesOf('b', u) })),
-      dropped: [...s.u2]
-        .filter((u) => !s.contributors.has(u))
-        .map((u) => ({
-          id: u,
-          sPk: s.adverts.get(u)!.sPk,
-          sShares: sharesOf('s', u),
-          survivingPeers: s.maskedWith.get(u)!.filter((v) => s.contributors.has(v)).map((v) => ({ id: v, sPk: s.adverts.get(v)!.sPk })),
-        })),
-    });
-    s.stage = 'done';
-    s.expected = new Set();
-    return result;
+  #outstanding(): string[] {
+    return [...this.#s.expected].filter((id) => !this.#s.replied.has(id));
   }
 }
 

@@ -57,6 +57,20 @@ export function shareHash(ctx: RoundContext, kind: ShareKind, dealer: string, ho
   return sha256(encodeFields('cohort/secagg/share/v1', ctx.runId, ctx.round, kind, dealer, holder, share));
 }
 
+/**
+ * What a dealer signs for each holder in share-keys: the ciphertext it sent and the hashes of the
+ * two shares inside. With it, a holder can prove to itself that the hashes are the dealer's own
+ * before it complains, and the coordinator can show that a dealer lied (core/secagg/complaints.ts).
+ */
+export function dealtShareBytes(
+  ctx: RoundContext,
+  dealer: string,
+  holder: string,
+  dealt: { ciphertext: Uint8Array; bShareHash: Uint8Array; sShareHash: Uint8Array },
+): Uint8Array {
+  return encodeFields('cohort/secagg/dealt/v1', ctx.runId, ctx.round, dealer, holder, dealt.ciphertext, dealt.bShareHash, dealt.sShareHash);
+}
+
 /** AES-GCM associated data of a share ciphertext: binds sender, receiver, run and round. */
 export function shareAad(ctx: RoundContext, from: string, to: string): Uint8Array {
   return encodeFields('cohort/secagg/share-aad/v1', ctx.runId, ctx.round, from, to);

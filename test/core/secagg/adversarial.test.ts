@@ -7,7 +7,7 @@ import { SECAGG_REQUEST_TYPE, type SecAggReply, type SecAggRequest } from '../..
 import { SecAggClient } from '../../../core/secagg/client.js';
 import { defaultSecAggConfig } from '../../../core/secagg/config.js';
 import { survivorSetBytes } from '../../../core/secagg/transcript.js';
-import { createSecAggSimulation, runSecAggRound } from '../../../core/secagg/simulate.js';
+import { createSecAggSimulation, runSecAggRound } from '../../../core/secagg/in-process-round.js';
 import { expectWithinBound, makeIdentities, makeInputs } from './fixtures.js';
 
 const n = 8;

@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { createRandom } from '../../../core/data/random.js';
 import type { SecAggSign, SecAggVerify } from '../../../core/secagg/client.js';
 import { quantizationBound, type QuantizationParams } from '../../../core/secagg/quantize.js';
-import type { SimulatedInput } from '../../../core/secagg/simulate.js';
+import type { SimulatedInput } from '../../../core/secagg/in-process-round.js';
 
 export interface Identities {
   ids: string[];

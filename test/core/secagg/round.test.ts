@@ -2,7 +2,7 @@
 // the threshold, and the P-256 fallback.
 import { describe, expect, it } from 'vitest';
 import { defaultSecAggConfig } from '../../../core/secagg/config.js';
-import { runSecAggRound } from '../../../core/secagg/simulate.js';
+import { runSecAggRound } from '../../../core/secagg/in-process-round.js';
 import { expectWithinBound, makeIdentities, makeInputs } from './fixtures.js';
 
 const D = 1000;

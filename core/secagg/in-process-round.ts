@@ -1,7 +1,8 @@
 /**
- * An in-memory SecAgg+ round: real clients and a real server, with the caller's identities and a
- * scripted set of dropouts, for tests and simulations. Messages are handed over directly (no
- * codec); hooks let a test tamper with them on the way.
+ * One SecAgg+ round in a single process: real clients and a real server, with the caller's
+ * identities and a scripted set of dropouts, for tests and the benchmark. Messages are handed over
+ * directly (no codec, no sockets); hooks let a test tamper with them on the way. (Not to be
+ * confused with coordinator/simulate/, which simulates whole federated runs.)
  *
  * The core stays free of ethers: pass sign/verify functions (tests use ethers wallets).
  *
@@ -14,6 +15,8 @@ import { SECAGG_STAGE, type KeyAgreement, type SecAggReply, type SecAggRequest, 
 import { SecAggClient, type SecAggSign, type SecAggVerify } from './client.js';
 import type { SecAggConfig } from './config.js';
 import { SecAggServer, type ReceiveOutcome, type StageOutcome } from './server.js';
+import type { MaskedInputOptions } from './stages/masked-input.js';
+import type { AnyServerStage } from './stages/stage.js';
 
 export interface SimulatedInput {
   id: string;
@@ -53,6 +56,10 @@ export interface SimulationOptions {
   maxWeight?: number;
   keyAgreement?: KeyAgreement;
   graphSeed?: Uint8Array;
+  /** Options of the server's masked-input stage (e.g. closeAfter for over-selection). */
+  maskedInput?: MaskedInputOptions;
+  /** A custom sequence of server stage units (see SecAggServerOptions.stages). */
+  stages?: readonly AnyServerStage[];
 }
 
 export interface SimulationEvent {
@@ -99,6 +106,8 @@ export async function createSecAggSimulation(o: SimulationOptions): Promise<SecA
     ...(o.maxWeight !== undefined ? { maxWeight: o.maxWeight } : {}),
     ...(o.keyAgreement ? { keyAgreement: o.keyAgreement } : {}),
     ...(o.graphSeed ? { graphSeed: o.graphSeed } : {}),
+    ...(o.maskedInput ? { maskedInput: o.maskedInput } : {}),
+    ...(o.stages ? { stages: o.stages } : {}),
   });
   const clients = new Map<string, SecAggClient>();
   for (const { id, vector, weight } of o.inputs) {

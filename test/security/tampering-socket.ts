@@ -1,0 +1,19 @@
+/**
+ * A worker's WebSocket that rewrites its own outgoing messages: how attack tests make one real
+ * WorkerSession (real SecAggClient, real sockets) misbehave exactly where they want, while
+ * everything else about it stays honest.
+ */
+import WebSocket from 'ws';
+import { decodeFrame, encodeMessage } from '../../core/protocol/codec.js';
+import type { SocketLike } from '../../core/worker/socket.js';
+
+/** Returns the message to send instead (the same object, changed, is fine). */
+export type Rewrite = (message: Record<string, unknown>) => Record<string, unknown>;
+
+export function tamperingSocket(url: string, rewrite: Rewrite): SocketLike {
+  const ws = new WebSocket(url);
+  const send = ws.send.bind(ws);
+  const socket = ws as unknown as SocketLike;
+  socket.send = (data: Uint8Array) => send(encodeMessage(rewrite(decodeFrame(data) as Record<string, unknown>)));
+  return socket;
+}
