@@ -24,6 +24,8 @@ Usage:
   cohort rewards --rpc-url URL --ledger ADDRESS --run N --key FILE [--claim]   a worker's rewards
   cohort ledger deploy|create-run|fund|status|withdraw   a researcher's chain work (any EVM network)
   cohort rewards --rpc-url URL --ledger ADDR --run N --key FILE [--claim]   a worker's rewards
+  cohort doctor [--model 2nn|cnn] [--json]   which tfjs backends load here, how fast, and how to fix the others
+  cohort setup-native --from DIR [--gpu]     build tfjs-node against a libtensorflow you have (pip wheel or folder)
   cohort help COMMAND       the options of one command
 
 npm start is \`cohort demo --target-accuracy 0.97\`.`;
@@ -226,12 +228,18 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./research-commands.js')).simulateCommand(rest);
       case 'export':
         return await (await import('./research-commands.js')).exportCommand(rest);
+      case 'doctor':
+        return await (await import('./doctor.js')).doctorCommand(rest);
+      case 'setup-native':
+        return await (await import('./setup-native.js')).setupNativeCommand(rest);
       case 'help':
         if (rest[0] === 'run' || rest[0] === 'simulate' || rest[0] === 'export') {
           const { RUN_HELP, SIMULATE_HELP, EXPORT_HELP } = await import('./research-commands.js');
           console.log({ run: RUN_HELP, simulate: SIMULATE_HELP, export: EXPORT_HELP }[rest[0]]);
           return 0;
         }
+        if (rest[0] === 'doctor') return void console.log((await import('./doctor.js')).DOCTOR_HELP), 0;
+        if (rest[0] === 'setup-native') return void console.log((await import('./setup-native.js')).SETUP_NATIVE_HELP), 0;
         if (rest[0] === 'ledger' || rest[0] === 'rewards') {
           const { LEDGER_HELP, REWARDS_HELP } = await import('./ledger-commands.js');
           console.log(rest[0] === 'ledger' ? LEDGER_HELP : REWARDS_HELP);

@@ -55,6 +55,10 @@ export const ERROR_CODES = {
   E_STRATEGY_INPUT: { close: 4121, summary: "the round's updates do not meet the strategy's requirements" },
   E_STRATEGY_STATE: { close: 4122, summary: 'saved strategy state does not fit this strategy or model' },
   E_PRIVACY_BUDGET: { close: 4130, summary: 'running another round would exceed the privacy budget' },
+  // Local (never on the wire): `cohort setup-native`
+  E_NATIVE_LIBRARY_MISSING: { close: 4140, summary: 'the folder does not exist or holds no libtensorflow (libraries and C headers)' },
+  E_NATIVE_BUILD_FAILED: { close: 4141, summary: 'rebuilding the tfjs-node binding against that libtensorflow failed' },
+  E_NATIVE_LOAD_FAILED: { close: 4142, summary: 'the rebuilt tensorflow backend does not load or cannot train a step' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -16,7 +16,19 @@ export interface LoadedBackend {
   tfjsBackend: string;
   /** Runs on a GPU: its first steps compile kernels, so they are never used as a measurement. */
   gpu: boolean;
+  /** One line for logs and the coordinator, e.g. `mesa software llvmpipe-… (software)`. */
   adapter?: string;
+  /** The same, field by field (for `cohort doctor`). */
+  adapterInfo?: AdapterInfo;
+}
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A CPU implementation (lavapipe/llvmpipe, SwiftShader, Dawn's fallback adapter). */
+  software: boolean;
 }
 
 export type LoadResult = { ok: true; backend: LoadedBackend } | { ok: false; reason: string };
@@ -59,7 +71,7 @@ async function loadTfjsNode(name: 'tfjs-node-gpu' | 'tfjs-node'): Promise<LoadRe
   return { ok: true, backend: { name, tfjsBackend: 'tensorflow', gpu: name === 'tfjs-node-gpu' } };
 }
 
-interface GpuAdapterLike {
+export interface GpuAdapterLike {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string };
   isFallbackAdapter?: boolean;
 }
@@ -68,11 +80,25 @@ interface WebgpuModule {
   globals: object;
 }
 
-function describeAdapter(adapter: GpuAdapterLike): string {
+const SOFTWARE_RENDERERS = /llvmpipe|lavapipe|swiftshader/i;
+
+export function adapterInfoOf(adapter: GpuAdapterLike): AdapterInfo {
   const info = adapter.info ?? {};
-  const parts = [info.vendor, info.architecture, info.device, info.description].filter((p): p is string => typeof p === 'string' && p !== '');
+  const field = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const described = [info.architecture, info.device, info.description].map(field).join(' ');
+  return {
+    vendor: field(info.vendor),
+    architecture: field(info.architecture),
+    device: field(info.device),
+    description: field(info.description),
+    software: adapter.isFallbackAdapter === true || info.architecture === 'software' || SOFTWARE_RENDERERS.test(described),
+  };
+}
+
+export function describeAdapter(info: AdapterInfo): string {
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((p) => p !== '');
   const text = [...new Set(parts)].join(' ') || 'unknown adapter';
-  return adapter.isFallbackAdapter || info.description?.toLowerCase().includes('llvmpipe') ? `${text} (software)` : text;
+  return info.software ? `${text} (software)` : text;
 }
 
 async function loadWebgpu(): Promise<LoadResult> {
@@ -91,8 +117,8 @@ async function loadWebgpu(): Promise<LoadResult> {
     return { ok: false, reason: `no adapter: ${firstLine(err)}` };
   }
   if (adapter === null) {
-    // On Linux Dawn needs a Vulkan driver (ICD); without one it offers no adapter at all.
-    return { ok: false, reason: 'no adapter (no GPU driver Dawn can use; on Linux: Vulkan)' };
+    // On Linux Dawn needs a Vulkan driver (ICD) it accepts; Dawn prints why it rejected one on stderr.
+    return { ok: false, reason: 'no adapter (no Vulkan driver that Dawn accepts; its rejections are on stderr)' };
   }
   // tfjs-backend-webgpu looks for navigator.gpu and the GPU* constants when it is imported.
   Object.assign(globalThis, mod.globals);
@@ -106,7 +132,8 @@ async function loadWebgpu(): Promise<LoadResult> {
   } catch (err) {
     return { ok: false, reason: `tfjs-backend-webgpu failed to load: ${firstLine(err)}` };
   }
-  return { ok: true, backend: { name: 'webgpu', tfjsBackend: 'webgpu', gpu: true, adapter: describeAdapter(adapter) } };
+  const adapterInfo = adapterInfoOf(adapter);
+  return { ok: true, backend: { name: 'webgpu', tfjsBackend: 'webgpu', gpu: true, adapter: describeAdapter(adapterInfo), adapterInfo } };
 }
 
 async function loadWasm(): Promise<LoadResult> {
