@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { formatEther } from 'ethers';
 import type { RunConfig } from '../coordinator/engine/run-config.js';
 import type { RunSummary } from '../coordinator/engine/run-engine.js';
-import { launchBrowserWorkers } from '../worker-browser/launch.js';
+import { launchBrowserWorkers, type BrowserWorkers } from '../worker-browser/launch.js';
 import { createLogger, type LogFormat } from '../coordinator/log.js';
 import { finishDemoChain, startDemoChain, type DemoChainOptions, type DemoChainSummary } from '../coordinator/ledger/demo-chain.js';
 import { DEFAULT_LIMITS } from '../core/protocol/limits.js';
@@ -48,10 +48,13 @@ export interface DemoSummary {
   chain?: DemoChainSummary | undefined;
 }
 
+type Print = (line: string) => void;
+type Coordinator = Awaited<ReturnType<typeof startCoordinator>>;
+
 export async function runDemo(options: DemoOptions): Promise<number> {
   const started = Date.now();
   const out = options.json ? process.stderr : process.stdout;
-  const print = (line: string): void => void out.write(`${line}\n`);
+  const print: Print = (line) => void out.write(`${line}\n`);
   const scratch = mkdtempSync(join(tmpdir(), 'cohort-demo-'));
   const storePath = options.storePath ?? join(scratch, 'run.sqlite');
 
@@ -76,44 +79,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     process.once('SIGTERM', () => resolve('interrupted'));
   });
 
-  const total = options.workers + options.browserWorkers;
-  const tabsNote = options.browserWorkers > 0 ? ` and ${options.browserWorkers} browser tabs` : '';
-  print(`Cohort demo: ${options.workers} Node workers${tabsNote} train McMahan's ${options.config.model.kind === 'builtin' ? options.config.model.name.toUpperCase() : 'custom'} model on MNIST (${options.config.partition.kind} split), federated over WebSockets.`);
-  print(`  coordinator  ${coordinator.httpUrl}   (health: ${coordinator.httpUrl}/healthz, run status: ${coordinator.httpUrl}/api/run)`);
-  print(`  dashboard    ${coordinator.dashboardUrl}   (metrics: ${coordinator.httpUrl}/metrics)`);
-  print(`  workers      connect to ${coordinator.wsUrl}`);
-  print(`  worker page  ${coordinator.workerPageUrl}   (open it in a browser tab to join with your GPU)`);
-  print(`  run store    ${storePath}`);
-  coordinator.engine.on((event) => {
-    if (event.type === 'worker-ready' || event.type === 'worker-left') {
-      if (options.verbose) print(formatEvent(event, options.config.rounds) ?? '');
-      return;
-    }
-    const line = formatEvent(event, options.config.rounds);
-    if (line) print(line);
-  });
-
+  printBanner(options, coordinator, storePath, print);
   const keyFiles = Array.from({ length: options.workers }, (_, i) => join(scratch, `worker-${i}.key`));
-  workers.start(
-    Array.from({ length: options.workers }, (_, i) => ({
-      coordinator: coordinator.wsUrl,
-      keyFile: keyFiles[i] ?? '',
-      shard: { index: i, count: total },
-      backend: options.backend,
-    })),
-  );
-  // Browser tabs take the shards after the Node workers'; their keys live in each tab's IndexedDB.
-  const tabs =
-    options.browserWorkers > 0
-      ? await launchBrowserWorkers({
-          pageUrl: coordinator.workerPageUrl,
-          count: options.browserWorkers,
-          shards: Array.from({ length: options.browserWorkers }, (_, j) => ({ index: options.workers + j, count: total })),
-          log: (tab, line) => {
-            if (options.verbose) process.stderr.write(`[tab ${tab}] ${line}\n`);
-          },
-        })
-      : undefined;
+  const tabs = await startDemoWorkers(options, coordinator, workers, keyFiles);
 
   const outcome = await Promise.race([coordinator.done, interrupted]);
   if (outcome === 'interrupted') {
@@ -139,7 +107,56 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   await coordinator.close();
   process.off('exit', cleanup);
 
-  const result: DemoSummary = {
+  const result = demoSummary(summary, Date.now() - started, chainSummary);
+  if (!options.storePath) rmSync(scratch, { recursive: true, force: true });
+  if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else printResult(result, print);
+  return summary.status === 'failed' ? 1 : 0;
+}
+
+function printBanner(options: DemoOptions, coordinator: Coordinator, storePath: string, print: Print): void {
+  const tabsNote = options.browserWorkers > 0 ? ` and ${options.browserWorkers} browser tabs` : '';
+  print(`Cohort demo: ${options.workers} Node workers${tabsNote} train McMahan's ${options.config.model.kind === 'builtin' ? options.config.model.name.toUpperCase() : 'custom'} model on MNIST (${options.config.partition.kind} split), federated over WebSockets.`);
+  print(`  coordinator  ${coordinator.httpUrl}   (health: ${coordinator.httpUrl}/healthz, run status: ${coordinator.httpUrl}/api/run)`);
+  print(`  dashboard    ${coordinator.dashboardUrl}   (metrics: ${coordinator.httpUrl}/metrics)`);
+  print(`  workers      connect to ${coordinator.wsUrl}`);
+  print(`  worker page  ${coordinator.workerPageUrl}   (open it in a browser tab to join with your GPU)`);
+  print(`  run store    ${storePath}`);
+  coordinator.engine.on((event) => {
+    if (event.type === 'worker-ready' || event.type === 'worker-left') {
+      if (options.verbose) print(formatEvent(event, options.config.rounds) ?? '');
+      return;
+    }
+    const line = formatEvent(event, options.config.rounds);
+    if (line) print(line);
+  });
+}
+
+/** Starts the Node worker processes and, with --browser-workers, the Chromium tabs after them. */
+async function startDemoWorkers(options: DemoOptions, coordinator: Coordinator, workers: LocalWorkers, keyFiles: string[]): Promise<BrowserWorkers | undefined> {
+  const total = options.workers + options.browserWorkers;
+  workers.start(
+    Array.from({ length: options.workers }, (_, i) => ({
+      coordinator: coordinator.wsUrl,
+      keyFile: keyFiles[i] ?? '',
+      shard: { index: i, count: total },
+      backend: options.backend,
+    })),
+  );
+  // Browser tabs take the shards after the Node workers'; their keys live in each tab's IndexedDB.
+  if (options.browserWorkers === 0) return undefined;
+  return launchBrowserWorkers({
+    pageUrl: coordinator.workerPageUrl,
+    count: options.browserWorkers,
+    shards: Array.from({ length: options.browserWorkers }, (_, j) => ({ index: options.workers + j, count: total })),
+    log: (tab, line) => {
+      if (options.verbose) process.stderr.write(`[tab ${tab}] ${line}\n`);
+    },
+  });
+}
+
+function demoSummary(summary: RunSummary, elapsedMs: number, chainSummary: DemoChainSummary | undefined): DemoSummary {
+  return {
     rounds: summary.rounds,
     accuracy: summary.accuracy,
     loss: summary.loss,
@@ -151,26 +168,23 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       roundsParticipated: w.roundsParticipated,
       examples: w.examples,
     })),
-    elapsedMs: Date.now() - started,
+    elapsedMs,
     status: summary.status,
     reason: summary.reason,
     runId: summary.runId,
     ...(chainSummary ? { chain: chainSummary } : {}),
   };
-  if (!options.storePath) rmSync(scratch, { recursive: true, force: true });
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } else {
-    const acc = result.accuracy === null ? 'n/a' : `${(result.accuracy * 100).toFixed(2)}%`;
-    print('');
-    print(`Done in ${(result.elapsedMs / 1000).toFixed(1)} s: ${result.rounds} rounds, test accuracy ${acc} (${result.reason}).`);
-    for (const w of result.workers) print(`  ${w.id}  ${w.kind}  ${w.backend.padEnd(6)}  rounds ${w.roundsParticipated}  examples ${w.examples}`);
-    if (result.chain) {
-      const c = result.chain;
-      print(`Ledger ${c.ledger} on chain ${c.chainId}: ${c.roundsRecorded} rounds recorded, ${formatEther(c.allocated)} of ${formatEther(c.funded)} ETH allocated; every worker claimed:`);
-      for (const [address, wei] of Object.entries(c.claimed)) print(`  ${address}  ${formatEther(wei)} ETH`);
-    }
-    print('Next: `cohort serve` runs a coordinator for real workers; `cohort worker --coordinator URL --key FILE` joins one. See README.md.');
+}
+
+function printResult(result: DemoSummary, print: Print): void {
+  const acc = result.accuracy === null ? 'n/a' : `${(result.accuracy * 100).toFixed(2)}%`;
+  print('');
+  print(`Done in ${(result.elapsedMs / 1000).toFixed(1)} s: ${result.rounds} rounds, test accuracy ${acc} (${result.reason}).`);
+  for (const w of result.workers) print(`  ${w.id}  ${w.kind}  ${w.backend.padEnd(6)}  rounds ${w.roundsParticipated}  examples ${w.examples}`);
+  if (result.chain) {
+    const c = result.chain;
+    print(`Ledger ${c.ledger} on chain ${c.chainId}: ${c.roundsRecorded} rounds recorded, ${formatEther(c.allocated)} of ${formatEther(c.funded)} ETH allocated; every worker claimed:`);
+    for (const [address, wei] of Object.entries(c.claimed)) print(`  ${address}  ${formatEther(wei)} ETH`);
   }
-  return summary.status === 'failed' ? 1 : 0;
+  print('Next: `cohort serve` runs a coordinator for real workers; `cohort worker --coordinator URL --key FILE` joins one. See README.md.');
 }

@@ -16,6 +16,7 @@
  * // gateway options: observe: (address, message) => dashboard.observe(address, message)
  * // on shutdown:     dashboard.close()
  */
+/* eslint-disable max-lines-per-function -- registerDashboardRoutes is the route table itself, one handler per route above, read top to bottom; split, the routes would no longer be listed in one place. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WorkerMessage } from '../../core/protocol/messages.js';
 import type { RunEngine } from '../engine/run-engine.js';

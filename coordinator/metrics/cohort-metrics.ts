@@ -11,6 +11,7 @@
  * metrics.attach(engine);
  * registerMetricsRoute(routes, { metrics });
  */
+/* eslint-disable max-lines-per-function -- the constructor declares every metric (name, help, labels) in one list, the way Prometheus users read them. */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineEvent } from '../engine/events.js';
 import type { RunEngine } from '../engine/run-engine.js';

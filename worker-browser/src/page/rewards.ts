@@ -8,34 +8,10 @@
 import { BrowserProvider, ZeroAddress, formatEther, type ContractRunner, type Eip1193Provider } from 'ethers';
 import { claim, connectChain, connectLedger, walletSigner } from '../../../contracts/ledger-client.js';
 import type { RewardsBody, RewardsChainInfo } from '../../../core/protocol/http-api.js';
+import type { RewardsState } from './rewards-state.js';
 import { injectedProvider, type PageSigner } from './wallet.js';
 
-export type RewardsStatus =
-  /** No address yet: an injected wallet is asked only on Join or Claim. */
-  | 'no address'
-  | 'loading'
-  /** The run records no rewards. */
-  | 'disabled'
-  /** Nothing recorded on chain for this address yet. */
-  | 'none'
-  | 'ready'
-  | 'unreachable';
-
-export interface RewardsState {
-  status: RewardsStatus;
-  account: string | undefined;
-  /** The latest round on chain, which the numbers are for. */
-  round: number | undefined;
-  /** Wei (or the token's base units), as decimal strings; claimed/claimable are undefined when the coordinator could not read the chain. */
-  earned: string | undefined;
-  claimed: string | undefined;
-  claimable: string | undefined;
-  chain: RewardsChainInfo | undefined;
-  claiming: boolean;
-  /** The last claim's transaction. */
-  txHash: string | undefined;
-  error: string | undefined;
-}
+export type { RewardsState, RewardsStatus } from './rewards-state.js';
 
 export interface RewardsOptions {
   /** http(s)://host:port of the coordinator (see coordinatorHttpOrigin). */

@@ -3,7 +3,7 @@
  * drive tabs through puppeteer's page.evaluate. One declaration, imported by the page and by the
  * Node-side launcher (launch.ts), so both sides agree on it.
  */
-import type { RewardsState } from './rewards.js';
+import type { RewardsState } from './rewards-state.js';
 import type { PageState } from './state.js';
 
 export interface CohortPageApi {
