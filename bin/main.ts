@@ -4,7 +4,7 @@
  */
 import { CohortError } from '../core/protocol/errors.js';
 import { RUN_FLAGS, RUN_FLAGS_HELP, runConfigFromFlags } from '../coordinator/cli/run-flags.js';
-import { enumFlag, intFlag, parseFlags, shardFlag, stringFlag, type FlagValues } from '../coordinator/cli/flags.js';
+import { enumFlag, intFlag, parseFlags, shardFlag, stringFlag, wsUrlListFlag, type FlagValues } from '../coordinator/cli/flags.js';
 import { LEDGER_FLAGS, LEDGER_FLAGS_HELP, demoChainFromFlags, ledgerConfigFromFlags } from '../coordinator/ledger/ledger-flags.js';
 import { parseLogFormat, parseLogLevel } from '../coordinator/log.js';
 
@@ -51,6 +51,9 @@ const SERVE_HELP = `cohort serve [options]
   --store PATH             run store (default ./cohort.sqlite); an unfinished run in it is resumed
   --tls-cert FILE          PEM certificate: serve https:// and wss:// (with --tls-key)
   --tls-key FILE           PEM private key for --tls-cert
+  --public-url URL         a ws:// or wss:// URL workers reach this coordinator at (repeatable or
+                           comma-separated); a sign-in must be signed for one of them. Default:
+                           what it listens on (ws://HOST:PORT/ws, or wss:// with TLS)
   --local-workers N        also start N Node workers here, on MNIST shards i/N (default 0)
   --max-frame-bytes N      largest accepted frame (default 67108864)
   --max-connections N      simultaneous connections (default 2000)
@@ -71,6 +74,9 @@ const WORKER_HELP = `cohort worker --coordinator URL --key FILE [options]
   --shard i/n              train on MNIST demo shard i of n (default 0/1), split as the run says
   --data DIR               train on local data instead: IDX files, or PNGs in one folder per label
   --backend NAME           ${BACKENDS.join('|')} (default auto: fastest that can train the model)
+  --require-secure-aggregation   refuse (E_SECAGG_REQUIRED) a run without secure aggregation
+                           (default off: plain runs are legitimate, e.g. robust strategies);
+                           a run that announced it can never be downgraded either way
   --quiet                  log only errors`;
 
 function wantsHelp(argv: string[]): boolean {
@@ -122,6 +128,7 @@ async function serve(argv: string[]): Promise<number> {
     store: { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    'public-url': { type: 'string', multiple: true },
     'local-workers': { type: 'string' },
     'max-frame-bytes': { type: 'string' },
     'max-connections': { type: 'string' },
@@ -152,6 +159,7 @@ async function serve(argv: string[]): Promise<number> {
     port: intFlag(values, 'port', 8787, 0, 65_535),
     storePath: stringFlag(values, 'store') ?? 'cohort.sqlite',
     tls: tlsCert && tlsKey ? { certFile: tlsCert, keyFile: tlsKey } : undefined,
+    publicUrls: wsUrlListFlag(values, 'public-url'),
     localWorkers,
     config,
     json: values.json === true,
@@ -176,6 +184,7 @@ async function worker(argv: string[]): Promise<number> {
     shard: { type: 'string' },
     data: { type: 'string' },
     backend: { type: 'string' },
+    'require-secure-aggregation': { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
   const coordinator = stringFlag(values, 'coordinator');
@@ -197,6 +206,7 @@ async function worker(argv: string[]): Promise<number> {
     shard,
     dataDir,
     backend,
+    requireSecureAggregation: values['require-secure-aggregation'] === true,
     log: (line) => {
       if (!quiet) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     },

@@ -28,6 +28,8 @@ export interface WorkerOptions {
   shard?: { index: number; count: number } | undefined;
   dataDir?: string | undefined;
   backend: BackendRequest;
+  /** Refuse a run whose welcome does not announce secure aggregation (E_SECAGG_REQUIRED). */
+  requireSecureAggregation?: boolean | undefined;
   /** Print one line per event to stderr. */
   log: (line: string) => void;
   kind?: WorkerKind;
@@ -45,6 +47,7 @@ export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
     url: options.coordinator,
     kind: options.kind ?? 'node',
     client: 'cohort-worker-node/0.1',
+    requireSecureAggregation: options.requireSecureAggregation === true,
     signer: { address: wallet.address, signMessage: (message) => wallet.signMessage(message) },
     verifySignature: (bytes, signature, address) => {
       try {

@@ -67,3 +67,22 @@ export function shardFlag(values: FlagValues, flag: string): { index: number; co
   if (!match || count < 1 || index >= count) throw usage(flag, 'i/n with 0 ≤ i < n, like 0/4', raw);
   return { index, count };
 }
+
+/** A repeatable flag whose values may also be comma-separated: `--f a --f b,c` → [a, b, c]. */
+export function listFlag(values: FlagValues, flag: string): string[] | undefined {
+  const raw = (values as Record<string, unknown>)[flag];
+  if (raw === undefined) return undefined;
+  const given = Array.isArray(raw) ? raw : [raw];
+  const items = given.flatMap((v) => (typeof v === 'string' ? v.split(',') : [v])).map((v) => (typeof v === 'string' ? v.trim() : v));
+  if (items.length === 0 || items.some((v) => typeof v !== 'string' || v === '')) throw usage(flag, 'one or more comma-separated values', given.join(','));
+  return items as string[];
+}
+
+/** `listFlag` of ws:// or wss:// URLs. */
+export function wsUrlListFlag(values: FlagValues, flag: string): string[] | undefined {
+  const urls = listFlag(values, flag);
+  for (const url of urls ?? []) {
+    if (!URL.canParse(url) || !/^wss?:$/.test(new URL(url).protocol)) throw usage(flag, 'ws:// or wss:// URLs', url);
+  }
+  return urls;
+}

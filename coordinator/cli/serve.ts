@@ -20,6 +20,8 @@ export interface ServeOptions {
   storePath: string;
   config: RunConfig;
   tls?: { certFile: string; keyFile: string } | undefined;
+  /** --public-url: where workers reach this coordinator (default: what it listens on). */
+  publicUrls?: string[] | undefined;
   localWorkers: number;
   limits: Partial<WireLimits>;
   json: boolean;
@@ -41,6 +43,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
     storePath: options.storePath,
     config: options.config,
     tls: options.tls,
+    publicUrls: options.publicUrls,
     // Local workers connect from loopback: they get their own slots beside the per-address share.
     limits: { ...options.limits, maxConnectionsPerIp: (options.limits.maxConnectionsPerIp ?? DEFAULT_LIMITS.maxConnectionsPerIp) + options.localWorkers },
     log: logger.log,
@@ -52,7 +55,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
     const line = formatEvent(event, options.config.rounds);
     if (line) print(line);
   });
-  print(`coordinator: ${coordinator.httpUrl}   workers connect to: ${coordinator.wsUrl}`);
+  print(`coordinator: ${coordinator.httpUrl}   workers connect to: ${options.publicUrls ? coordinator.publicUrls[0] : coordinator.wsUrl}`);
   print(`dashboard: ${coordinator.dashboardUrl}   (admin token in ${coordinator.adminTokenFile})`);
   print(`health: ${coordinator.httpUrl}/healthz   metrics: ${coordinator.httpUrl}/metrics   run store: ${options.storePath}`);
   if (coordinator.resumedAfterRound > 0) {
@@ -64,7 +67,8 @@ export async function runServe(options: ServeOptions): Promise<number> {
     const keyDir = mkdtempSync(join(tmpdir(), 'cohort-keys-'));
     workers.start(
       Array.from({ length: options.localWorkers }, (_, i) => ({
-        coordinator: coordinator.wsUrl,
+        // They sign the URL they dial, so with --public-url they dial the first public URL.
+        coordinator: options.publicUrls ? coordinator.publicUrls[0]! : coordinator.wsUrl,
         keyFile: join(keyDir, `worker-${i}.key`),
         shard: { index: i, count: options.localWorkers },
       })),

@@ -34,6 +34,7 @@ import { RunStore } from '../store/run-store.js';
 import { createStrategy } from '../strategy/create-strategy.js';
 import { assertCompatibleWithSecureAggregation } from '../strategy/secure-compatibility.js';
 import { HttpRoutes, sendJson } from './http.js';
+import { checkPublicUrls, defaultPublicUrls } from './public-urls.js';
 import { registerWorkerPageRoutes } from './worker-page.js';
 import { WorkerSessions } from './worker-sessions.js';
 import { WsGateway } from './ws-gateway.js';
@@ -47,6 +48,11 @@ export interface CoordinatorOptions {
   storePath: string;
   config: RunConfig;
   tls?: { certFile: string; keyFile: string } | undefined;
+  /**
+   * The WebSocket URLs workers reach this coordinator at (ws:// or wss://); a sign-in must be
+   * signed for one of them. Default: what it listens on (see public-urls.ts).
+   */
+  publicUrls?: readonly string[] | undefined;
   limits?: Partial<WireLimits>;
   log?: Logger;
   /** Sees every validated message a signed-in worker sends. */
@@ -64,6 +70,8 @@ export interface CoordinatorOptions {
 export interface Coordinator {
   /** ws:// or wss:// URL workers connect to. */
   readonly wsUrl: string;
+  /** The URLs a worker's sign-in may be signed for (normalized); the first is named in challenges. */
+  readonly publicUrls: readonly string[];
   readonly httpUrl: string;
   readonly port: number;
   readonly engine: RunEngine;
@@ -88,6 +96,7 @@ export interface Coordinator {
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const log: Logger = options.log ?? (() => undefined);
   const limits: WireLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const configuredUrls = options.publicUrls ? checkPublicUrls(options.publicUrls) : undefined;
   const store = new RunStore(options.storePath, options.config.keepCheckpoints);
 
   // Resume the store's unfinished run, if any; its stored config wins over the flags.
@@ -168,6 +177,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const scheme = options.tls ? 'https' : 'http';
   const httpUrl = `${scheme}://${urlHost}:${port}`;
   const wsUrl = `${options.tls ? 'wss' : 'ws'}://${urlHost}:${port}/ws`;
+  const publicUrls = configuredUrls ?? defaultPublicUrls({ host: options.host, port, tls: options.tls !== undefined });
 
   const coordinatorId = store.coordinatorId();
   const adminTokenFile = options.adminTokenFile ?? `${options.storePath}.admin-token`;
@@ -184,7 +194,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   registerMetricsRoute(routes, { metrics });
   const sessions = new WorkerSessions({
     coordinatorId,
-    coordinatorUrl: wsUrl,
+    coordinatorUrl: publicUrls[0]!,
+    publicUrls,
     limits,
     store,
     engine: () => engine,
@@ -218,5 +229,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     return closing;
   };
   log('info', `coordinator ${coordinatorId} listening on ${httpUrl} (run ${runId}${resumedAfterRound ? `, resumed after round ${resumedAfterRound}` : ''})`);
-  return { wsUrl, httpUrl, port, engine, store, gateway, sessions, resumedAfterRound, ledger, dashboardUrl: `${httpUrl}/dashboard`, workerPageUrl: `${httpUrl}/worker/`, adminTokenFile, metrics, done, close };
+  log('info', `workers may sign in for: ${publicUrls.join(', ')}`);
+  return { wsUrl, publicUrls, httpUrl, port, engine, store, gateway, sessions, resumedAfterRound, ledger, dashboardUrl: `${httpUrl}/dashboard`, workerPageUrl: `${httpUrl}/worker/`, adminTokenFile, metrics, done, close };
 }

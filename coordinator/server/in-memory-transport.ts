@@ -6,6 +6,9 @@
 import type { SocketLike } from '../../core/worker/socket.js';
 import type { WorkerSessions } from './worker-sessions.js';
 
+/** The URL simulated workers (WorkerSession over connectInMemory) are given, and sign. */
+export const IN_MEMORY_COORDINATOR_URL = 'memory://coordinator';
+
 const OPEN = 1;
 const CLOSED = 3;
 
@@ -38,6 +41,8 @@ export function connectInMemory(sessions: WorkerSessions): SocketLike {
     },
   };
   const handle = sessions.accept({
+    // Simulated workers dial this URL; a hello signed for it is accepted only on this transport.
+    signInUrls: [IN_MEMORY_COORDINATOR_URL],
     get open() {
       return state === OPEN;
     },

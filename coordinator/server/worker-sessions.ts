@@ -16,6 +16,7 @@ import type { RunEngine } from '../engine/run-engine.js';
 import type { RunStore } from '../store/run-store.js';
 import { PerIpQuota } from './per-ip-quota.js';
 import { RateLimiter } from './rate-limiter.js';
+import { normalizeCoordinatorUrl } from '../../core/protocol/identity.js';
 import { verifyHello } from './verify-hello.js';
 
 /** What carries frames to one worker: a WebSocket, or an in-memory pipe. */
@@ -23,6 +24,11 @@ export interface FrameTransport {
   send(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
   readonly open: boolean;
+  /**
+   * The URLs a worker on this transport can have dialled, when they are not the coordinator's
+   * public URLs (the in-memory twin: memory://coordinator). A hello signed for any other is refused.
+   */
+  readonly signInUrls?: readonly string[];
   /** The peer's IP address, where the transport has one; it is counted against maxConnectionsPerIp. */
   readonly peer?: string | undefined;
   /** Tells the transport the largest frame it may buffer now (small before sign-in). */
@@ -31,7 +37,10 @@ export interface FrameTransport {
 
 export interface WorkerSessionsOptions {
   coordinatorId: string;
+  /** The URL the challenge names (the first public URL). */
   coordinatorUrl: string;
+  /** Every URL workers reach this coordinator at, normalized; a hello must be signed for one (default: coordinatorUrl). */
+  publicUrls?: readonly string[];
   limits: WireLimits;
   store: RunStore;
   engine: () => RunEngine | undefined;
@@ -193,7 +202,8 @@ export class WorkerSessions {
       if (message.type !== 'hello') throw new CohortError('E_UNEXPECTED_MESSAGE', `expected hello, got ${message.type}`);
       const used = connection.nonceUsed;
       connection.nonceUsed = true; // one signature attempt per challenge
-      connection.address = verifyHello(message, connection.challenge, used);
+      const urls = connection.transport.signInUrls ?? this.options.publicUrls ?? [this.options.coordinatorUrl];
+      connection.address = verifyHello(message, connection.challenge, used, urls.map(normalizeCoordinatorUrl));
       this.options.admitAddress?.(connection.address);
       connection.kind = message.kind;
       this.options.observe?.(connection.address, message);

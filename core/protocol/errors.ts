@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   E_SECAGG_INVALID: { close: 4031, summary: 'secure-aggregation message failed verification' },
   E_SECAGG_CONFIG: { close: 4032, summary: 'secure-aggregation configuration is unsafe or inconsistent' },
   E_SECAGG_THRESHOLD: { close: 4033, summary: 'too few workers survived to reach the threshold' },
+  E_SECAGG_DOWNGRADE: { close: 4034, summary: 'a train message would weaken the secure aggregation the run announced' },
+  E_SECAGG_REQUIRED: { close: 4035, summary: 'this worker requires secure aggregation and the run does not use it' },
   // Server / lifecycle
   E_SHUTTING_DOWN: { close: 4090, summary: 'the coordinator is shutting down' },
   E_INTERNAL: { close: 4099, summary: 'internal error' },
@@ -114,6 +116,9 @@ export const ERROR_EFFECTS = {
   E_AUTH_WRONG_COORDINATOR: 'final',
   E_NOT_ALLOWED: 'final',
   E_SESSION_REPLACED: 'final',
+  // Raised by a worker: the coordinator asked it to weaken or skip secure aggregation; it leaves.
+  E_SECAGG_DOWNGRADE: 'final',
+  E_SECAGG_REQUIRED: 'final',
 } as const satisfies Partial<Record<ErrorCode, 'close' | 'final'>>;
 
 /** True if the coordinator closes the connection after this error (ERROR_EFFECTS). */

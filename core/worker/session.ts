@@ -6,8 +6,8 @@
  * What "training" means is the caller's business (hooks): this file only speaks the protocol.
  */
 import { decodeCoordinatorMessage, encodeMessage } from '../protocol/codec.js';
-import { CohortError, finalErrorOfClose } from '../protocol/errors.js';
-import { challengeText } from '../protocol/identity.js';
+import { CohortError, ERROR_EFFECTS, finalErrorOfClose } from '../protocol/errors.js';
+import { challengeText, normalizeCoordinatorUrl } from '../protocol/identity.js';
 import {
   PROTOCOL_VERSION,
   type BackendReport,
@@ -72,6 +72,11 @@ export interface WorkerSessionOptions {
   onEvent?: (event: WorkerEvent) => void;
   /** Needed for secure aggregation: checks the identity signatures of peers' advertised keys. */
   verifySignature?: SignatureVerifier;
+  /**
+   * Refuse (E_SECAGG_REQUIRED) to join a run whose welcome does not announce secure aggregation.
+   * Whatever this says, a run that announced it can never be downgraded (E_SECAGG_DOWNGRADE).
+   */
+  requireSecureAggregation?: boolean;
 }
 
 /** The SecAgg+ client of the round in progress, and the training its masked input waits for. */
@@ -100,6 +105,11 @@ export class WorkerSession {
   private training: AbortController | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private secure: SecureRoundState | undefined;
+  /**
+   * Each run's secure-aggregation setting as its welcome announced it, kept across reconnects:
+   * a later `train` or welcome may never weaken it (a downgrade would leak the raw delta).
+   */
+  private readonly announcedSecure = new Map<string, boolean>();
 
   constructor(private readonly options: WorkerSessionOptions) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -193,6 +203,12 @@ export class WorkerSession {
       const e = error instanceof CohortError ? error : new CohortError('E_INTERNAL', error instanceof Error ? error.message : String(error));
       this.emit({ kind: 'error', code: e.code, message: e.message });
       this.send(socket, { type: 'error', code: e.code, message: e.message.slice(0, 4000) });
+      // A 'final' refusal (a downgrade, a run without required secure aggregation, another
+      // protocol): this worker closes with the error's code and does not come back.
+      if ((ERROR_EFFECTS as Partial<Record<string, string>>)[e.code] === 'final') {
+        if (socket.readyState === SOCKET_OPEN) socket.close(e.closeCode, e.code);
+        this.finish({ reason: e.message, error: e });
+      }
     }
   }
 
@@ -231,7 +247,10 @@ export class WorkerSession {
     }
     this.attempt = 0;
     this.emit({ kind: 'connected', coordinatorId: challenge.coordinatorId });
-    const signed = { ...challenge, protocol: PROTOCOL_VERSION };
+    // The signed URL is the one this worker dialled, never the one the challenge names: a relay
+    // that forwards another coordinator's challenge then gets a signature that coordinator refuses.
+    const dialled = normalizeCoordinatorUrl(this.options.url);
+    const signed = { coordinatorId: challenge.coordinatorId, coordinatorUrl: dialled, nonce: challenge.nonce, protocol: PROTOCOL_VERSION };
     const signature = await this.options.signer.signMessage(challengeText(signed));
     this.send(socket, {
       type: 'hello',
@@ -239,7 +258,7 @@ export class WorkerSession {
       address: this.options.signer.address,
       signature,
       coordinatorId: challenge.coordinatorId,
-      coordinatorUrl: challenge.coordinatorUrl,
+      coordinatorUrl: dialled,
       nonce: challenge.nonce,
       kind: this.options.kind,
       client: this.options.client,
@@ -247,6 +266,14 @@ export class WorkerSession {
   }
 
   private async onWelcome(socket: SocketLike, welcome: WelcomeMessage): Promise<void> {
+    const { runId, secureAggregation } = welcome.run;
+    if (this.announcedSecure.get(runId) === true && !secureAggregation) {
+      throw new CohortError('E_SECAGG_DOWNGRADE', `run ${runId} announced secure aggregation earlier and now says it has none`);
+    }
+    if (this.options.requireSecureAggregation && !secureAggregation) {
+      throw new CohortError('E_SECAGG_REQUIRED', `run ${runId} does not use secure aggregation, so its coordinator would see this worker's individual updates; this worker requires it`);
+    }
+    this.announcedSecure.set(runId, secureAggregation);
     this.emit({ kind: 'welcome', address: welcome.address, run: welcome.run });
     if (this.preparedRunId !== welcome.run.runId || !this.preparing) {
       this.preparedRunId = welcome.run.runId;
@@ -258,6 +285,7 @@ export class WorkerSession {
   }
 
   private async onTrain(socket: SocketLike, message: TrainMessage): Promise<void> {
+    checkTrainKeepsAnnouncedSetting(message, this.announcedSecure.get(message.runId));
     this.training?.abort();
     const controller = new AbortController();
     this.training = controller;
@@ -310,6 +338,17 @@ export class WorkerSession {
     if (request.stage === SECAGG_STAGE.maskedInput) await secure.trained;
     const reply = await secure.client.handle(request);
     if (socket === this.socket) this.send(socket, reply);
+  }
+}
+
+/**
+ * A `train` is refused before any training when it is for a run this session was never welcomed
+ * to, or when it drops the secure aggregation the run's welcome announced (a downgrade).
+ */
+function checkTrainKeepsAnnouncedSetting(message: TrainMessage, announced: boolean | undefined): void {
+  if (announced === undefined) throw new CohortError('E_UNEXPECTED_MESSAGE', `train for run ${message.runId}, which this worker was not welcomed to`);
+  if (announced && !message.secureAggregation) {
+    throw new CohortError('E_SECAGG_DOWNGRADE', `round ${message.round} of run ${message.runId} asks for a plain update, but the run announced secure aggregation`);
   }
 }
 

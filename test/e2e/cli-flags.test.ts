@@ -19,6 +19,7 @@ describe('cohort CLI: bad flags and values', () => {
     [['demo', '--bogus'], /Unknown option '--bogus'/],
     [['serve', '--tls-cert', 'cert.pem'], /--tls-cert and --tls-key must be given together/],
     [['serve', '--port', '70000'], /--port: expected an integer from 0 to 65535/],
+    [['serve', '--public-url', 'https://fl.example.org/ws'], /--public-url: expected ws:\/\/ or wss:\/\/ URLs/],
     [['worker', '--key', 'k'], /--coordinator URL is required/],
     [['worker', '--coordinator', 'http://x', '--key', 'k'], /expected a ws:\/\/ or wss:\/\/ URL/],
     [['worker', '--coordinator', 'ws://x/ws', '--key', 'k', '--shard', '4/4'], /--shard: expected i\/n/],
