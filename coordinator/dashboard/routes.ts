@@ -5,6 +5,7 @@
  *   GET  /api/runs                    every run in the store, newest first
  *   GET  /api/runs/:id                one run's full view (RunSnapshot)
  *   GET  /api/runs/:id/events         the same, live: SSE `snapshot`, then coalesced `delta`s
+ *                                     (64 streams in all, 8 per address; past those, 503 and 429)
  *   GET  /api/admin/session           200 when the request carries the admin token (the page checks a pasted token)
  *   POST /api/runs/:id/pause|resume|stop   admin only: 401 without the token, 403 with a wrong one
  *
@@ -109,8 +110,10 @@ export function registerDashboardRoutes(routes: HttpRoutes, deps: DashboardDeps)
       if (action === 'events') {
         const snapshot = snapshotOf(runId);
         if (!snapshot) return notFound(response, `run ${runId}`);
-        if (!hub.open(request, response, runId, snapshot)) {
-          sendJson(response, 503, { error: 'E_BUSY', message: 'too many dashboard streams are open; try again later' });
+        const opened = hub.open(request, response, runId, snapshot);
+        if (opened === 'full') sendJson(response, 503, { error: 'E_BUSY', message: 'too many dashboard streams are open; try again later' });
+        if (opened === 'address-full') {
+          sendJson(response, 429, { error: 'E_BUSY', message: `this address already follows ${hub.limits.maxClientsPerIp} dashboard streams; close one` });
         }
         return undefined;
       }

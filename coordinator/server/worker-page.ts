@@ -6,6 +6,10 @@
  * and tfjs's wasm backend can use threads (SharedArrayBuffer), and CORP, so a page isolated that
  * way may load it. Paths are resolved inside dist only: no traversal, no directory listings.
  *
+ * The page and its files also carry a Content-Security-Policy (WORKER_PAGE_CSP): the page holds
+ * "Export key file" and "Claim" buttons, so it must never be framed by another site (clickjacking)
+ * and must run no script but its own.
+ *
  * @example
  * registerWorkerPageRoutes(routes, { partitionFor: () => config.partition });
  * // http://host:port/worker/?shard=0/2&autostart=1
@@ -58,11 +62,40 @@ export const ISOLATION_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 } as const;
 
+/**
+ * What the page needs, and no more: its own scripts, its wasm (tfjs's wasm backend compiles it,
+ * hence 'wasm-unsafe-eval', not 'unsafe-eval'), its own Web Workers. It connects out to
+ * ws:/wss:/http:/https: because its coordinator may be another origin (a `?coordinator=` the
+ * volunteer confirmed) and the chain's JSON-RPC endpoint always is.
+ */
+export const WORKER_PAGE_CSP = [
+  "default-src 'self'",
+  // blob: for the threads of tfjs's wasm backend: it starts them from scripts it holds in memory
+  // (a blob only our own script can make), and they import the backend the same way.
+  "script-src 'self' 'wasm-unsafe-eval' blob:",
+  "worker-src 'self' blob:",
+  "connect-src 'self' ws: wss: http: https:",
+  "img-src 'self' data:",
+  "style-src 'self'",
+  "object-src 'none'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** On the page, its files and its redirect. */
+export const PAGE_SECURITY_HEADERS = {
+  'content-security-policy': WORKER_PAGE_CSP,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+} as const;
+
 export function registerWorkerPageRoutes(routes: HttpRoutes, options: WorkerPageOptions = {}): HttpRoutes {
   const distDir = resolve(options.distDir ?? WORKER_PAGE_DIST);
   const files = new StaticFiles(distDir);
   routes.get('/worker', (_req, res) => {
-    res.writeHead(308, { location: '/worker/', ...ISOLATION_HEADERS });
+    res.writeHead(308, { location: '/worker/', ...ISOLATION_HEADERS, ...PAGE_SECURITY_HEADERS });
     res.end();
   });
   routes.prefix('/worker/', (req, res, url) => files.serve(req, res, url.pathname.slice('/worker/'.length)));
@@ -125,8 +158,8 @@ class StaticFiles {
       // Revalidate every time: the build has no hashed names, and an ETag makes it cheap.
       'cache-control': 'no-cache',
       etag: file.etag,
-      'x-content-type-options': 'nosniff',
       ...ISOLATION_HEADERS,
+      ...PAGE_SECURITY_HEADERS,
     };
     if (req.headers['if-none-match'] === file.etag) {
       res.writeHead(304, headers);
