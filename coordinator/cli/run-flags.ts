@@ -1,6 +1,8 @@
 /** The run options shared by `cohort serve` and `cohort demo`, and their translation to a RunConfig. */
+import { CohortError } from '../../core/protocol/errors.js';
 import { RUN_DEFAULTS, parseRunConfig, type RunConfig } from '../engine/run-config.js';
 import { STRATEGY_NAMES } from '../strategy/strategy-spec.js';
+import { defaultMnistMaxExamplesPerWorker } from '../engine/work-bound.js';
 import { enumFlag, intFlag, numberFlag, stringFlag, type FlagSpec, type FlagValues } from './flags.js';
 
 export const RUN_FLAGS: FlagSpec = {
@@ -17,6 +19,7 @@ export const RUN_FLAGS: FlagSpec = {
   optimizer: { type: 'string' },
   lr: { type: 'string' },
   'max-local-steps': { type: 'string' },
+  'max-examples-per-worker': { type: 'string' },
   seed: { type: 'string' },
   'target-accuracy': { type: 'string' },
   eval: { type: 'string' },
@@ -45,6 +48,9 @@ export const RUN_FLAGS_HELP = `  --rounds N               rounds to run (default
   --optimizer adam|sgd     local optimizer (default ${RUN_DEFAULTS.optimizer})
   --lr X                   local learning rate (default ${RUN_DEFAULTS.lr})
   --max-local-steps N      cap on local steps per round (default: none)
+  --max-examples-per-worker N   most examples one worker counts for per epoch: bounds its
+                           aggregation weight, the SecAgg+ weight cap and its reward
+                           (default: 2 × the demo's MNIST shard, 2·⌈60000 ÷ workers⌉)
   --seed N                 seed for selection, partitioning and shuffling (default ${RUN_DEFAULTS.seed})
   --target-accuracy X      stop once test accuracy reaches X (0..1)
   --eval mnist|none        coordinator's held-out set (default mnist)
@@ -56,7 +62,8 @@ export const RUN_FLAGS_HELP = `  --rounds N               rounds to run (default
   --secagg-threshold T     Shamir threshold (default: smallest strict majority of K+1)
   --secagg-clip C          clip each update coordinate to [−C, C] (default 1)
   --secagg-bits B          fixed-point bits per coordinate (default 16)
-  --secagg-weight-cap N    examples at which a worker's weight reaches 1 (default: the round's largest)
+  --secagg-weight-cap N    examples at which a worker's weight reaches 1 (default: the most a worker
+                           can be credited with, from --max-examples-per-worker)
   --secagg-stage-timeout SEC   deadline of each SecAgg+ stage (default 30)`;
 
 export function secureAggregationFromFlags(values: FlagValues): RunConfig['secureAggregation'] {
@@ -72,7 +79,11 @@ export function secureAggregationFromFlags(values: FlagValues): RunConfig['secur
   };
 }
 
-export function runConfigFromFlags(values: FlagValues, defaults: { minClients: number; rounds?: number }): RunConfig {
+/**
+ * `defaults.shards`: how many MNIST shards the command's demo workers split the training set
+ * into (undefined when the workers are started elsewhere), for --max-examples-per-worker's default.
+ */
+export function runConfigFromFlags(values: FlagValues, defaults: { minClients: number; rounds?: number; shards?: number | undefined }): RunConfig {
   const seed = intFlag(values, 'seed', RUN_DEFAULTS.seed, -(2 ** 31), 2 ** 31 - 1);
   const minClients = intFlag(values, 'min-clients', defaults.minClients, 1, 100_000);
   return parseRunConfig({
@@ -88,6 +99,7 @@ export function runConfigFromFlags(values: FlagValues, defaults: { minClients: n
     optimizer: enumFlag(values, 'optimizer', ['adam', 'sgd'] as const, RUN_DEFAULTS.optimizer),
     lr: numberFlag(values, 'lr', RUN_DEFAULTS.lr, 1e-9, 100),
     maxLocalSteps: intFlag(values, 'max-local-steps', undefined, 1, 1e9),
+    maxExamplesPerWorker: maxExamplesFlag(values, defaultMnistMaxExamplesPerWorker(defaults.shards)),
     partition: {
       kind: enumFlag(values, 'partition', ['iid', 'shards', 'dirichlet'] as const, 'iid'),
       alpha: numberFlag(values, 'alpha', 0.5, 1e-6, 1e6),
@@ -101,4 +113,13 @@ export function runConfigFromFlags(values: FlagValues, defaults: { minClients: n
     secureAggregation: secureAggregationFromFlags(values),
     strategy: { name: enumFlag(values, 'strategy', STRATEGY_NAMES, 'fedavg') },
   });
+}
+
+/** A bad bound is a bad run configuration: E_CONFIG_INVALID, naming the field and the flag. */
+function maxExamplesFlag(values: FlagValues, fallback: number): number {
+  try {
+    return intFlag(values, 'max-examples-per-worker', fallback, 1, 1e9);
+  } catch (error) {
+    throw new CohortError('E_CONFIG_INVALID', `maxExamplesPerWorker: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

@@ -26,6 +26,11 @@ export const runConfigSchema = z
     optimizer: z.enum(['adam', 'sgd']),
     lr: z.number().positive().max(100),
     maxLocalSteps: z.number().int().min(1).optional(),
+    /**
+     * Most examples one worker is credited with per epoch: bounds its aggregation weight, the
+     * SecAgg+ weight cap and its reward (see work-bound.ts). Default: one MNIST training set × 2.
+     */
+    maxExamplesPerWorker: z.number().int().min(1).max(1e9).default(2 * 60_000),
     partition: partitionSpecSchema,
     seed: z.number().int(),
     /** Stop as soon as the coordinator's test accuracy reaches this. */

@@ -1,42 +1,37 @@
 /**
- * The run engine owns the round loop:
+ * The run engine owns the run's lifecycle around its rounds:
  *
- *   wait for minClients → select (seeded) → send weights + instructions → collect until the
- *   deadline → aggregate (Strategy) → evaluate → persist round + checkpoint in one transaction
- *   → broadcast → next round.
+ *   wait for minClients → one attempt of the round (a sequence of named steps, round-kinds.ts:
+ *   select → configure → collect → aggregate → check → evaluate → commit → broadcast) → retry or
+ *   next round.
  *
- * A round with fewer than minClients survivors fails: the model stays unchanged and the round is
- * retried, up to maxRoundRetries times, then the run stops with the reason.
+ * A round whose attempt fails (too few survivors, a failed SecAgg+ stage, an aggregate the check
+ * refuses) leaves the model unchanged; its reason is stored and it is retried, up to
+ * maxRoundRetries times, then the run stops with the reason. Workers' round messages go to the
+ * one active collector (collector.ts), whatever its kind.
  */
-import type Database from 'better-sqlite3';
 import { CohortError } from '../../core/protocol/errors.js';
-import type { TrainConfig, TrainedMessage, UpdateMessage, WelcomeMessage } from '../../core/protocol/messages.js';
+import type { TrainedMessage, UpdateMessage, WelcomeMessage } from '../../core/protocol/messages.js';
 import type { SecAggReply } from '../../core/protocol/secagg.js';
 import type { Strategy } from '../strategy/strategy.js';
 import type { RunStore } from '../store/run-store.js';
 import type { ReadyWorker, WorkerChannel } from './channel.js';
+import type { RoundCollector } from './collector.js';
 import type { EngineEvent, EngineListener } from './events.js';
-import { startPlainRound, type ActiveRound, type RoundOutcome } from './plain-round.js';
-import { startSecureRound, type ActiveSecureRound } from './secure-round.js';
-import { secureAggregationFor } from './secure-config.js';
 import type { RunPrivacy } from './run-privacy.js';
 import type { FederatedEvaluation } from '../evaluation/federated.js';
 import type { EvaluationMessage } from '../../core/protocol/evaluate.js';
 import type { PrivacyReport } from '../privacy/budget.js';
 import type { RunConfig } from './run-config.js';
-import { selectWorkers } from './selection.js';
+import type { RoundCommit, RoundContext } from './round-state.js';
+import { runRoundSteps, SYNC_ROUND } from './round-kinds.js';
+import { statsForReady, type WorkerStats } from './worker-stats.js';
+
+export type { RoundCommit } from './round-state.js';
+export type { WorkerStats } from './worker-stats.js';
 
 export interface Evaluator {
   evaluate(weights: Float32Array): Promise<{ accuracy: number; loss: number }>;
-}
-
-export interface WorkerStats {
-  address: string;
-  kind: ReadyWorker['channel']['kind'];
-  backend: string;
-  roundsParticipated: number;
-  examples: number;
-  dropouts: number;
 }
 
 export interface RunSummary {
@@ -52,18 +47,12 @@ export interface RunSummary {
   privacy?: { epsilon: number; delta: number } | undefined;
 }
 
-/** What a completed round hands to observers that must commit with it (the ledger outbox). */
-export interface RoundCommit {
-  runId: string;
-  round: number;
-  /** Declared work per surviving worker: examples × local epochs. */
-  contributions: ReadonlyArray<{ address: string; examples: number; amount: number }>;
-  weights: Float32Array;
-}
-
 export interface RunEngineOptions {
-  /** Called inside the store transaction that completes a round; a throw rolls the round back. */
-  onRoundCommit?: ((commit: RoundCommit, db: Database.Database) => void) | undefined;
+  /**
+   * Called inside the store transaction that completes a round (the ledger writes its outbox row
+   * through the store's own methods); a throw rolls the whole round back.
+   */
+  onRoundCommit?: ((commit: RoundCommit) => void) | undefined;
   runId: string;
   config: RunConfig;
   store: RunStore;
@@ -86,7 +75,8 @@ export class RunEngine {
   private readonly ready = new Map<string, ReadyWorker>();
   private readonly stats = new Map<string, WorkerStats>();
   private readonly listeners = new Set<EngineListener>();
-  private active: { plain: ActiveRound } | { secure: ActiveSecureRound } | undefined;
+  /** The open round's collector: where workers' round messages go. */
+  private collector: RoundCollector | undefined;
   private stopRequested: string | undefined;
   private suspended = false;
   private paused = false;
@@ -147,15 +137,7 @@ export class RunEngine {
   /** A worker prepared the run and may be selected. Replaces any earlier session of its address. */
   addReady(worker: ReadyWorker): void {
     this.ready.set(worker.channel.address, worker);
-    const existing = this.stats.get(worker.channel.address);
-    this.stats.set(worker.channel.address, {
-      address: worker.channel.address,
-      kind: worker.channel.kind,
-      backend: worker.backend.backend,
-      roundsParticipated: existing?.roundsParticipated ?? 0,
-      examples: existing?.examples ?? 0,
-      dropouts: existing?.dropouts ?? 0,
-    });
+    this.stats.set(worker.channel.address, statsForReady(worker, this.stats.get(worker.channel.address)));
     this.emit({ type: 'worker-ready', address: worker.channel.address, kind: worker.channel.kind, backend: worker.backend, examples: worker.examples });
     this.wakeUp?.();
   }
@@ -166,16 +148,13 @@ export class RunEngine {
     if (current?.channel.sessionId !== channel.sessionId) return;
     this.ready.delete(channel.address);
     this.options.federatedEvaluation?.onDisconnect(channel.address);
-    if (this.active) ('plain' in this.active ? this.active.plain : this.active.secure).onDisconnect(channel.address, reason);
+    this.collector?.onDisconnect(channel.address, reason);
     this.emit({ type: 'worker-left', address: channel.address, reason });
   }
 
   /** Route an update to the open round; throws a CohortError the gateway reports to the worker. */
   onUpdate(channel: WorkerChannel, update: UpdateMessage): void {
-    if (!this.active || !('plain' in this.active)) {
-      throw new CohortError('E_UPDATE_STALE', `no plain round is open (got an update for round ${update.round})`);
-    }
-    this.active.plain.onUpdate(channel, update);
+    this.onResult(channel, update);
   }
 
   /** Federated evaluation: a worker's scalars for the model it was asked to evaluate. */
@@ -186,14 +165,19 @@ export class RunEngine {
 
   /** Under secure aggregation: a worker's declared metrics after training. */
   onTrained(channel: WorkerChannel, message: TrainedMessage): void {
-    if (!this.active || !('secure' in this.active)) throw new CohortError('E_UPDATE_STALE', `no secure round is open (round ${message.round})`);
-    this.active.secure.onTrained(channel, message);
+    this.onResult(channel, message);
   }
 
   /** Under secure aggregation: a worker's reply to a SecAgg+ stage. */
   async onSecAggReply(channel: WorkerChannel, reply: SecAggReply): Promise<void> {
-    if (!this.active || !('secure' in this.active)) throw new CohortError('E_SECAGG_STAGE', `no secure round is open (round ${reply.round})`);
-    await this.active.secure.onReply(channel, reply);
+    if (!this.collector) throw new CohortError('E_SECAGG_STAGE', `no secure round is open (round ${reply.round})`);
+    await this.collector.onStageReply(channel, reply);
+  }
+
+  /** A training result (update or declared metrics) goes to the open round, whatever its kind. */
+  private onResult(channel: WorkerChannel, message: UpdateMessage | TrainedMessage): void {
+    if (!this.collector) throw new CohortError('E_UPDATE_STALE', `no round is open (got ${message.type === 'update' ? 'an update' : 'trained'} for round ${message.round})`);
+    this.collector.onResult(channel, message);
   }
 
   get isPaused(): boolean {
@@ -222,7 +206,7 @@ export class RunEngine {
     this.stopRequested = reason;
     this.suspended = suspend;
     this.options.federatedEvaluation?.cancel();
-    if (this.active) ('plain' in this.active ? this.active.plain : this.active.secure).cancel(reason);
+    this.collector?.cancel(reason);
     this.wakeUp?.();
   }
 
@@ -330,151 +314,34 @@ export class RunEngine {
   }
 
   /** One attempt at a round; returns the failure reason, or undefined when it completed. */
-  private async runRound(round: number, attempt: number): Promise<string | undefined> {
-    const started = Date.now();
-    const selected = selectWorkers([...this.ready.values()], this.config.clientsPerRound, this.config.seed + attempt * 7_919, round);
-    const deadline = started + this.config.roundTimeoutMs;
-    this.emit({ type: 'round-started', runId: this.runId, round, attempt, selected: selected.map((w) => w.channel.address), deadline });
-    const base: TrainConfig = {
-      localEpochs: this.config.localEpochs,
-      batchSize: this.config.batchSize,
-      optimizer: this.config.optimizer,
-      lr: this.config.lr,
-      maxLocalSteps: this.config.maxLocalSteps,
-      seed: 0,
-    };
-    const secure = secureAggregationFor(this.config, selected.map((w) => w.examples));
-    const privacy = this.options.privacy;
-    const dpPlan = privacy?.plan(secure ? secure.secagg.threshold : 1);
-    if (secure && privacy && dpPlan) secure.secagg.clipRange = privacy.secAggClipRange(dpPlan, secure.secagg.clipRange);
-    const updateLength = this.global.length + (dpPlan?.extraValues ?? 0);
-    const configFor = (worker: ReadyWorker): TrainConfig => ({
-      ...this.options.strategy.configureRound(round, base),
-      // Each worker shuffles differently, but reproducibly.
-      seed: (this.config.seed * 31 + round * 1_009 + hashAddress(worker.channel.address)) | 0,
-      ...(dpPlan ? { dp: dpPlan.client } : {}),
-    });
-    let outcome: RoundOutcome & { failure?: string };
-    if (secure) {
-      const active = startSecureRound({
-        runId: this.runId,
-        round,
-        global: this.global,
-        selected,
-        deadline,
-        configFor,
-        secagg: secure.secagg,
-        weightCap: secure.weightCap,
-        stageTimeoutMs: secure.stageTimeoutMs,
-        dimension: updateLength,
-        onStage: (stage, seconds) => this.emit({ type: 'stage-completed', runId: this.runId, round, stage, seconds }),
-      });
-      this.active = { secure: active };
-      outcome = await active.outcome;
-    } else {
-      const active = startPlainRound({
-        runId: this.runId,
-        round,
-        global: this.global,
-        selected,
-        deadline,
-        configFor,
-        keepIndividualUpdates: this.options.strategy.needsIndividualUpdates,
-        updateLength,
-        ...(dpPlan ? { weightOf: () => 1 } : {}),
-      });
-      this.active = { plain: active };
-      outcome = await active.outcome;
-      this.emit({ type: 'stage-completed', runId: this.runId, round, stage: 'train', seconds: (Date.now() - started) / 1000 });
-    }
-    this.active = undefined;
-    for (const drop of outcome.dropped) {
-      const s = this.stats.get(drop.address);
-      if (s) s.dropouts += 1;
-    }
-    if (this.stopRequested !== undefined) return this.stopRequested;
-    if (outcome.failure !== undefined) return `secure aggregation failed: ${outcome.failure}`;
-    if (outcome.survivors.length < this.config.minClients) {
-      return `only ${outcome.survivors.length} of ${selected.length} selected workers returned an update (minClients ${this.config.minClients})`;
-    }
-
-    // Differential privacy: central noise and the adaptive clip update happen on the sum.
-    const finished = privacy && dpPlan ? privacy.finish(outcome.aggregate, dpPlan) : undefined;
-    let next: Float32Array;
-    try {
-      next = this.options.strategy.aggregate(round, this.global, finished?.aggregate ?? outcome.aggregate);
-    } catch (error) {
-      // A strategy that cannot use this round's updates (e.g. Krum with too few) fails the round.
-      if (error instanceof CohortError) return `${this.options.strategy.name}: ${error.message}`;
-      throw error;
-    }
-    const metrics = await this.evaluate(round, next);
-    const examples = outcome.survivors.reduce((n, s) => n + s.examples, 0);
-    const trainLoss = outcome.survivors.reduce((n, s) => n + s.trainLoss * s.examples, 0) / Math.max(1, examples);
-    const durationMs = Date.now() - started;
-    const contributions = outcome.survivors.map((s) => ({ address: s.address, examples: s.examples, amount: s.examples * this.config.localEpochs }));
-    this.options.store.completeRound(
-      {
-        runId: this.runId,
-        round,
-        completedAt: Date.now(),
-        durationMs,
-        participants: outcome.survivors.length,
-        examples,
-        accuracy: metrics.accuracy,
-        loss: metrics.loss,
-        trainLoss,
-        secure: secure !== undefined,
-      },
-      contributions,
-      next,
-      (db) => {
-        // The server optimizer's state commits with the round, so a resumed run continues with it.
-        const state = this.options.strategy.state?.();
-        if (state) this.options.store.saveStrategyState(this.runId, round, state);
-        this.options.onRoundCommit?.({ runId: this.runId, round, contributions, weights: next }, db);
-      },
-    );
-    this.global = next;
-    this.round = round;
-    this.lastMetrics = metrics;
-    for (const s of outcome.survivors) {
-      const stat = this.stats.get(s.address);
-      if (stat) {
-        stat.roundsParticipated += 1;
-        stat.examples += s.examples;
-      }
-    }
-    const backends = [...new Set(outcome.survivors.map((s) => this.stats.get(s.address)?.backend ?? '?'))];
-    this.emit({
-      type: 'round-completed',
-      runId: this.runId,
-      round,
-      participants: outcome.survivors.length,
-      examples,
-      accuracy: metrics.accuracy,
-      loss: metrics.loss,
-      trainLoss,
-      durationMs,
-      dropped: outcome.dropped,
-      backends,
-    });
-    const summary = {
-      type: 'round' as const,
-      runId: this.runId,
-      round,
-      status: 'completed' as const,
-      participants: outcome.survivors.length,
-      ...(metrics.accuracy === null ? {} : { accuracy: metrics.accuracy }),
-      ...(metrics.loss === null ? {} : { loss: metrics.loss }),
-    };
-    for (const worker of this.ready.values()) worker.channel.send(summary);
-    return undefined;
+  private runRound(round: number, attempt: number): Promise<string | undefined> {
+    const startedAt = Date.now();
+    const state = { round, attempt, startedAt, deadline: startedAt + this.config.roundTimeoutMs, global: this.global };
+    return runRoundSteps(SYNC_ROUND, state, this.roundContext());
   }
-}
 
-function hashAddress(address: string): number {
-  let h = 2_166_136_261;
-  for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 16_777_619);
-  return h >>> 0;
+  /** What the round's steps may use of the engine. */
+  private roundContext(): RoundContext {
+    return {
+      runId: this.runId,
+      config: this.config,
+      store: this.options.store,
+      strategy: this.options.strategy,
+      privacy: this.options.privacy,
+      stats: this.stats,
+      onRoundCommit: this.options.onRoundCommit,
+      readyWorkers: () => [...this.ready.values()],
+      emit: (event) => this.emit(event),
+      setCollector: (collector) => {
+        this.collector = collector;
+      },
+      stopReason: () => this.stopRequested,
+      evaluate: (round, weights) => this.evaluate(round, weights),
+      adopt: (round, weights, metrics) => {
+        this.global = weights;
+        this.round = round;
+        this.lastMetrics = metrics;
+      },
+    };
+  }
 }

@@ -5,38 +5,33 @@
  */
 import { defaultSecAggConfig, validateSecAggConfig, type SecAggConfig } from '../../core/secagg/config.js';
 import type { RunConfig } from './run-config.js';
+import { maxRoundWork } from './work-bound.js';
 
 export const DEFAULT_STAGE_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_WORKERS = 10_000;
 
 export interface RoundSecAgg {
   secagg: SecAggConfig;
+  /** Examples at which a worker's weight reaches 1: from the run's configuration only. */
   weightCap: number;
   stageTimeoutMs: number;
 }
 
 /**
- * `examples` are the local dataset sizes the selected workers declared when they became ready.
- * Without an explicit weightCap, the cap is the most work any of them can declare this round, so
- * the largest weight is close to 1: fixed-point precision is relative to the cap, and a cap far
- * above every worker's work would leave the weighted sum in the quantization noise.
+ * One round's SecAgg+ parameters for `participants` selected workers. The weight cap is the
+ * configured `weightCap`, else the most work the run credits one worker with (maxRoundWork):
+ * never what workers declare, so a worker that claims 10^15 examples cannot push every honest
+ * weight to the floor.
  */
-export function secureAggregationFor(config: RunConfig, examples: readonly number[]): RoundSecAgg | undefined {
+export function secureAggregationFor(config: RunConfig, participants: number): RoundSecAgg | undefined {
   const options = config.secureAggregation;
   if (options === false) return undefined;
   const { weightCap, stageTimeoutMs, maxWorkers: _maxWorkers, ...overrides } = options;
   return {
-    secagg: defaultSecAggConfig(examples.length, overrides),
-    weightCap: weightCap ?? roundWeightCap(config, examples),
+    secagg: defaultSecAggConfig(participants, overrides),
+    weightCap: weightCap ?? maxRoundWork(config),
     stageTimeoutMs: stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS,
   };
-}
-
-/** The most examples one worker can train on this round: its data, capped by max-local-steps, × epochs. */
-export function roundWeightCap(config: RunConfig, examples: readonly number[]): number {
-  const stepCap = config.maxLocalSteps === undefined ? Number.POSITIVE_INFINITY : config.maxLocalSteps * config.batchSize;
-  const largest = Math.max(1, ...examples.map((n) => Math.min(n, stepCap)));
-  return Math.max(1, Math.round(largest * config.localEpochs));
 }
 
 /**

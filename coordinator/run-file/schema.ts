@@ -144,6 +144,8 @@ export const runFileSchema = z
     optimizer: z.enum(['adam', 'sgd']).default(RUN_FILE_DEFAULTS.optimizer),
     lr: z.number().positive().max(100).default(RUN_FILE_DEFAULTS.lr),
     maxLocalSteps: int(1, 1e9).optional(),
+    /** Most examples one worker is credited with per epoch (weight, SecAgg+ cap, reward); default in to-run-config.ts. */
+    maxExamplesPerWorker: int(1, 1e9).optional(),
     seed: int(-(2 ** 31), 2 ** 31 - 1).default(RUN_FILE_DEFAULTS.seed),
     targetAccuracy: z.number().min(0).max(1).optional(),
     evaluation: evaluationFieldSchema.default(RUN_FILE_DEFAULTS.evaluation),

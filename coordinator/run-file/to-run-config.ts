@@ -13,6 +13,7 @@ import { runConfigSchema, type RunConfig } from '../engine/run-config.js';
 import type { FederatedEvaluationPlan } from '../evaluation/federated.js';
 import { LEDGER_KEY_ENV, ledgerConfigSchema, type LedgerConfig } from '../ledger/ledger-config.js';
 import { RunPrivacy } from '../engine/run-privacy.js';
+import { DEFAULT_LOCAL_MAX_EXAMPLES_PER_WORKER, defaultMnistMaxExamplesPerWorker } from '../engine/work-bound.js';
 import { resolvePrivacy, type PrivacyConfig } from '../privacy/dp-config.js';
 import { createStrategy } from '../strategy/create-strategy.js';
 import { assertCompatibleWithSecureAggregation } from '../strategy/secure-compatibility.js';
@@ -83,6 +84,7 @@ export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPla
     optimizer: file.optimizer,
     lr: file.lr,
     maxLocalSteps: file.maxLocalSteps,
+    maxExamplesPerWorker: file.maxExamplesPerWorker ?? defaultMaxExamples(data.partition, ctx),
     // `local` data needs no split; the engine's spec is then unused but must be valid.
     partition: {
       kind: data.partition === 'local' ? 'iid' : data.partition,
@@ -131,6 +133,15 @@ export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPla
     data: data.partition === 'local' ? 'local' : 'demo',
     ledger: ledgerOf(file, config.rounds),
   };
+}
+
+/**
+ * maxExamplesPerWorker when the file leaves it out. Demo data: twice a demo worker's MNIST shard
+ * (the shards are the simulated clients, or the local workers). Own data (`local`): a documented
+ * default, since the coordinator cannot know the workers' data.
+ */
+function defaultMaxExamples(partition: string, ctx: RunPlanContext): number {
+  return partition === 'local' ? DEFAULT_LOCAL_MAX_EXAMPLES_PER_WORKER : defaultMnistMaxExamplesPerWorker(ctx.population ?? ctx.localWorkers);
 }
 
 /**

@@ -5,13 +5,19 @@
  */
 import type { TrainConfig } from '../../core/protocol/messages.js';
 import { applyDelta } from './vector-math.js';
-import type { RoundAggregate, Strategy } from './strategy.js';
+import { sameForEveryWorker, type RoundAggregate, type RoundCandidate, type Strategy, type WorkerInstruction } from './strategy.js';
 
 export class FedAvg implements Strategy {
   readonly name: string = 'fedavg';
   readonly needsIndividualUpdates: boolean = false;
 
-  configureRound(_round: number, base: TrainConfig): TrainConfig {
+  /** Every selected worker trains with the same instructions, from `localTraining`. */
+  configureRound(round: number, candidates: readonly RoundCandidate[], base: TrainConfig): WorkerInstruction[] {
+    return sameForEveryWorker(candidates, this.localTraining(round, base));
+  }
+
+  /** The hook FedAvg's variants override to change local training (FedProx adds its μ). */
+  localTraining(_round: number, base: TrainConfig): TrainConfig {
     return base;
   }
 

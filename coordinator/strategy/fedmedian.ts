@@ -13,15 +13,15 @@
 import type { TrainConfig } from '../../core/protocol/messages.js';
 import { requireIndividualUpdates } from './individual-updates.js';
 import { coordinateMedian } from './robust-aggregation.js';
-import type { RoundAggregate, Strategy } from './strategy.js';
+import { sameForEveryWorker, type RoundAggregate, type RoundCandidate, type Strategy, type WorkerInstruction } from './strategy.js';
 import { applyDelta } from './vector-math.js';
 
 export class FedMedian implements Strategy {
   readonly name: string = 'fedmedian';
   readonly needsIndividualUpdates: boolean = true;
 
-  configureRound(_round: number, base: TrainConfig): TrainConfig {
-    return base;
+  configureRound(_round: number, candidates: readonly RoundCandidate[], base: TrainConfig): WorkerInstruction[] {
+    return sameForEveryWorker(candidates, base);
   }
 
   aggregate(_round: number, global: Float32Array, result: RoundAggregate): Float32Array {

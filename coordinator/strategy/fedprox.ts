@@ -8,7 +8,7 @@
  *
  * @example
  * const strategy = new FedProx({ mu: 0.1 });
- * strategy.configureRound(3, base).proximalMu; // 0.1
+ * strategy.localTraining(3, base).proximalMu; // 0.1
  */
 import type { TrainConfig } from '../../core/protocol/messages.js';
 import { FedAvg } from './fedavg.js';
@@ -29,7 +29,7 @@ export class FedProx extends FedAvg {
     if (!(this.mu >= 0) || !Number.isFinite(this.mu)) throw new RangeError(`FedProx μ must be a finite number ≥ 0, got ${this.mu}`);
   }
 
-  override configureRound(_round: number, base: TrainConfig): TrainConfig {
+  override localTraining(_round: number, base: TrainConfig): TrainConfig {
     return { ...base, proximalMu: this.mu };
   }
 }

@@ -16,7 +16,7 @@ import type { TrainConfig } from '../../core/protocol/messages.js';
 import { requireIndividualUpdates } from './individual-updates.js';
 import { coordinateTrimmedMean } from './robust-aggregation.js';
 import { STRATEGY_DEFAULTS } from './strategy-defaults.js';
-import type { RoundAggregate, Strategy } from './strategy.js';
+import { sameForEveryWorker, type RoundAggregate, type RoundCandidate, type Strategy, type WorkerInstruction } from './strategy.js';
 import { applyDelta } from './vector-math.js';
 
 export interface FedTrimmedAvgOptions {
@@ -34,8 +34,8 @@ export class FedTrimmedAvg implements Strategy {
     if (!(this.beta >= 0 && this.beta < 0.5)) throw new RangeError(`FedTrimmedAvg β must be in [0, 0.5), got ${this.beta}`);
   }
 
-  configureRound(_round: number, base: TrainConfig): TrainConfig {
-    return base;
+  configureRound(_round: number, candidates: readonly RoundCandidate[], base: TrainConfig): WorkerInstruction[] {
+    return sameForEveryWorker(candidates, base);
   }
 
   aggregate(_round: number, global: Float32Array, result: RoundAggregate): Float32Array {

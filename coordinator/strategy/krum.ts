@@ -19,7 +19,7 @@ import type { TrainConfig } from '../../core/protocol/messages.js';
 import { requireIndividualUpdates } from './individual-updates.js';
 import { krumScores, krumSelect } from './robust-aggregation.js';
 import { STRATEGY_DEFAULTS } from './strategy-defaults.js';
-import type { RoundAggregate, Strategy } from './strategy.js';
+import { sameForEveryWorker, type RoundAggregate, type RoundCandidate, type Strategy, type WorkerInstruction } from './strategy.js';
 import { addScaledInto, applyDelta } from './vector-math.js';
 
 export interface KrumOptions {
@@ -47,8 +47,8 @@ export class Krum implements Strategy {
     return Math.max(2 * this.byzantine + 3, this.byzantine + this.keep);
   }
 
-  configureRound(_round: number, base: TrainConfig): TrainConfig {
-    return base;
+  configureRound(_round: number, candidates: readonly RoundCandidate[], base: TrainConfig): WorkerInstruction[] {
+    return sameForEveryWorker(candidates, base);
   }
 
   aggregate(_round: number, global: Float32Array, result: RoundAggregate): Float32Array {

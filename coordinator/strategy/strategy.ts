@@ -6,7 +6,23 @@
  * weight. A strategy that needs the individual updates (median, Krum, …) sets
  * `needsIndividualUpdates`, and the engine refuses to combine it with secure aggregation.
  */
-import type { TrainConfig } from '../../core/protocol/messages.js';
+import type { TrainConfig, WorkerKind } from '../../core/protocol/messages.js';
+
+/** A worker the round may give work to, as the strategy sees it (Flower's ClientProxy). */
+export interface RoundCandidate {
+  readonly address: string;
+  readonly kind: WorkerKind;
+  /** The backend the worker's benchmark chose (e.g. "webgpu", "wasm"). */
+  readonly backend: string;
+  /** Local examples the worker declared when it became ready (unverified). */
+  readonly examples: number;
+}
+
+/** What one worker is asked to do this round (Flower's (client, FitIns) pair). */
+export interface WorkerInstruction {
+  readonly address: string;
+  readonly config: TrainConfig;
+}
 
 /** What a round produced, as far as the coordinator may know it. */
 export interface RoundAggregate {
@@ -37,8 +53,12 @@ export type StrategyState = Record<string, Float32Array>;
 export interface Strategy {
   readonly name: string;
   readonly needsIndividualUpdates: boolean;
-  /** The training instructions for one worker this round, from the run's base instructions. */
-  configureRound(round: number, base: TrainConfig): TrainConfig;
+  /**
+   * Per-worker instructions for the round's selected candidates, from the run's base
+   * instructions. A strategy may give workers different work (capability-aware steps) or leave a
+   * candidate out; candidates it does not name get no work this round.
+   */
+  configureRound(round: number, candidates: readonly RoundCandidate[], base: TrainConfig): WorkerInstruction[];
   /** The new global weights. Must not modify `global`. */
   aggregate(round: number, global: Float32Array, result: RoundAggregate): Float32Array;
   /**
@@ -48,4 +68,9 @@ export interface Strategy {
   state?(): StrategyState;
   /** Puts back what `state()` returned (e.g. when a run resumes from a checkpoint). */
   restore?(state: StrategyState): void;
+}
+
+/** The same instructions for every candidate: what most strategies do. */
+export function sameForEveryWorker(candidates: readonly RoundCandidate[], config: TrainConfig): WorkerInstruction[] {
+  return candidates.map((candidate) => ({ address: candidate.address, config }));
 }

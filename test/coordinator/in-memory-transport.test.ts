@@ -31,6 +31,8 @@ describe('in-memory worker transport', () => {
         batchSize: 32,
         optimizer: 'sgd',
         lr: 0.1,
+        // Every worker holds the most examples the run credits, so every SecAgg+ weight is 1.
+        maxExamplesPerWorker: 100,
         partition: { kind: 'iid', seed: 1 },
         seed: 1,
         evaluation: 'none',

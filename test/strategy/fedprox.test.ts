@@ -8,15 +8,22 @@ const base: TrainConfig = { localEpochs: 1, batchSize: 10, optimizer: 'sgd', lr:
 
 describe('FedProx (Li et al. 2020)', () => {
   it('asks every client for the proximal term μ and changes nothing else', () => {
+    // Prepare
+    const candidates = ['0xa', '0xb'].map((address) => ({ address, kind: 'node' as const, backend: 'cpu', examples: 10 }));
     // Execute
-    const config = new FedProx({ mu: 0.1 }).configureRound(4, base);
+    const instructions = new FedProx({ mu: 0.1 }).configureRound(4, candidates, base);
     // Assert
-    expect(config).toEqual({ ...base, proximalMu: 0.1 });
+    expect(instructions).toEqual(candidates.map((c) => ({ address: c.address, config: { ...base, proximalMu: 0.1 } })));
     expect(base).not.toHaveProperty('proximalMu');
   });
 
   it('uses μ = 0.01 by default', () => {
-    expect(new FedProx().configureRound(1, base).proximalMu).toBe(0.01);
+    expect(new FedProx().localTraining(1, base).proximalMu).toBe(0.01);
+  });
+
+  it('is FedAvg plus one hook: FedAvg itself leaves local training unchanged', () => {
+    const candidate = { address: '0xa', kind: 'browser' as const, backend: 'webgpu', examples: 5 };
+    expect(new FedAvg().configureRound(2, [candidate], base)).toEqual([{ address: '0xa', config: base }]);
   });
 
   it('aggregates exactly as FedAvg', () => {

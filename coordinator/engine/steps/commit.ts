@@ -1,0 +1,48 @@
+/**
+ * Step `commit`: the round, its credited contributions, its checkpoint and the strategy's server
+ * state go into the store in ONE transaction, with the ledger's outbox row (onRoundCommit); a
+ * throw there rolls all of it back. Contributions are the declared work clamped to the run's
+ * per-worker bound, so a worker cannot farm rewards by declaring more examples than it can have.
+ */
+import { need, type RoundCommit, type RoundStep } from '../round-state.js';
+import { creditedWork } from '../work-bound.js';
+
+export const commit: RoundStep = {
+  name: 'commit',
+  run(state, ctx) {
+    const plan = need(state.plan, 'plan', 'commit');
+    const outcome = need(state.outcome, 'outcome', 'commit');
+    const next = need(state.next, 'next', 'commit');
+    const metrics = need(state.metrics, 'metrics', 'commit');
+    const credited = outcome.survivors.map((s) => ({ survivor: s, examples: creditedWork(s.examples, plan.maxWork) }));
+    const examples = credited.reduce((n, c) => n + c.examples, 0);
+    const trainLoss = credited.reduce((n, c) => n + c.survivor.trainLoss * c.examples, 0) / Math.max(1, examples);
+    const contributions: RoundCommit['contributions'] = credited.map((c) => ({ address: c.survivor.address, examples: c.examples, amount: c.examples * ctx.config.localEpochs }));
+    const durationMs = Date.now() - state.startedAt;
+    ctx.store.completeRound(
+      {
+        runId: ctx.runId,
+        round: state.round,
+        completedAt: Date.now(),
+        durationMs,
+        participants: outcome.survivors.length,
+        examples,
+        accuracy: metrics.accuracy,
+        loss: metrics.loss,
+        trainLoss,
+        secure: plan.secure !== undefined,
+      },
+      contributions,
+      next,
+      () => {
+        // The server optimizer's state commits with the round, so a resumed run continues with it.
+        const strategyState = ctx.strategy.state?.();
+        if (strategyState) ctx.store.saveStrategyState(ctx.runId, state.round, strategyState);
+        ctx.onRoundCommit?.({ runId: ctx.runId, round: state.round, contributions, weights: next });
+      },
+    );
+    ctx.adopt(state.round, next, metrics);
+    state.committed = { durationMs, examples, trainLoss, contributions };
+    return undefined;
+  },
+};
