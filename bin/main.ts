@@ -103,7 +103,7 @@ async function demo(argv: string[]): Promise<number> {
   if (workers + browserWorkers < 1) throw new CohortError('E_CLI_USAGE', '--workers and --browser-workers add up to 0: the demo needs at least one worker');
   const chain = values.chain === false ? false : demoChainFromFlags(values);
   const clientsPerRound = intFlag(values, 'clients-per-round', undefined, 1, workers + browserWorkers);
-  const config = runConfigFromFlags(values, { minClients: clientsPerRound ?? workers + browserWorkers });
+  const config = runConfigFromFlags(values, { minClients: clientsPerRound ?? workers + browserWorkers, shards: workers + browserWorkers });
   const { runDemo } = await import('./demo.js');
   return runDemo({
     workers,
@@ -147,7 +147,7 @@ async function serve(argv: string[]): Promise<number> {
     throw new CohortError('E_CLI_USAGE', '--tls-cert and --tls-key must be given together');
   }
   // Secure aggregation needs 3 workers per round; plain FedAvg can start with one.
-  const config = runConfigFromFlags(values, { minClients: Math.max(values['secure-agg'] === false ? 1 : 3, localWorkers) });
+  const config = runConfigFromFlags(values, { minClients: Math.max(values['secure-agg'] === false ? 1 : 3, localWorkers), shards: localWorkers || undefined });
   const ledger = ledgerConfigFromFlags(values, { rounds: config.rounds });
   const maxFrameBytes = intFlag(values, 'max-frame-bytes', undefined, 1024, 2 ** 31 - 1);
   const maxConnections = intFlag(values, 'max-connections', undefined, 1, 1_000_000);
