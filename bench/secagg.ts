@@ -104,8 +104,9 @@ function wireBytes(n: number, d: number, dropFraction: number): { sent: number; 
       ...base,
       stage: 'share-keys',
       selfShareHash: key(),
-      // IV 12 + tag 16 + (2 + b share 33 + s_sk share 33)
+      // IV 12 + tag 16 + (2 + b share 33 + s_sk share 33); one signature over the tree of all of them
       shares: Array.from({ length: k }, (_, i) => ({ to: id(i), ciphertext: new Uint8Array(96), bShareHash: key(), sShareHash: key() })),
+      dealtSignature: sig,
     },
     { type: 'secagg-reply', ...base, stage: 'masked-input', masked: new Uint32Array(d + 1) },
     { type: 'secagg-reply', ...base, stage: 'consistency-check', signature: sig },
@@ -130,7 +131,20 @@ function wireBytes(n: number, d: number, dropFraction: number): { sent: number; 
       dimension: d,
     },
     { type: 'secagg-request', ...base, stage: 'share-keys', peers: Array.from({ length: k }, (_, i) => ({ id: id(i), cPk: key(), sPk: key(), bCommit: key(), signature: sig })) },
-    { type: 'secagg-request', ...base, stage: 'masked-input', ciphertexts: Array.from({ length: k }, (_, i) => ({ from: id(i), ciphertext: new Uint8Array(96) })) },
+    {
+      type: 'secagg-request',
+      ...base,
+      stage: 'masked-input',
+      // each with its dealer's hashes, the holder's proof in the dealer's tree (⌈log2 k⌉ hashes) and the root's signature
+      ciphertexts: Array.from({ length: k }, (_, i) => ({
+        from: id(i),
+        ciphertext: new Uint8Array(96),
+        bShareHash: key(),
+        sShareHash: key(),
+        proof: Array.from({ length: Math.ceil(Math.log2(k)) }, key),
+        dealtSignature: sig,
+      })),
+    },
     { type: 'secagg-request', ...base, stage: 'consistency-check', survivors: Array.from({ length: Math.round(n * (1 - dropFraction)) }, (_, i) => id(i)) },
     { type: 'secagg-request', ...base, stage: 'unmask', signatures: Array.from({ length: survivorsK }, (_, i) => ({ id: id(i), signature: sig })), dropped: Array.from({ length: k - survivorsK }, (_, i) => id(i)) },
   ];
@@ -205,7 +219,7 @@ export async function run(): Promise<string> {
   }
   lines.push(
     '',
-    'msgpackr-encoded sizes of every message, X25519 keys, EIP-191 signatures; the train message with the global weights is the same in both cases and not counted.',
+    'msgpackr-encoded sizes of every message, X25519 keys, EIP-191 signatures (share hashes travel to their holder with a Merkle proof and the dealer’s one signature); no complaints; the train message with the global weights is the same in both cases and not counted.',
     '',
     '### Whole round in memory',
     '',

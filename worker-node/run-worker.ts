@@ -5,7 +5,6 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { verifyMessage } from 'ethers';
-import WebSocket from 'ws';
 import type { LocalDataset } from '../core/data/dataset.js';
 import { buildModel } from '../core/models/builtin.js';
 import { modelNumClasses } from '../core/models/layers-json.js';
@@ -15,11 +14,11 @@ import { evaluateWeights } from '../core/train/federated-evaluate.js';
 import type { WorkerKind } from '../core/protocol/messages.js';
 import { trainLocally } from '../core/train/local-train.js';
 import { getFlatWeights, setFlatWeights } from '../core/train/weights.js';
-import type { SocketLike } from '../core/worker/socket.js';
 import { WorkerSession, type SessionEnd, type WorkerEvent } from '../core/worker/session.js';
 import { selectBackend, type BackendRequest } from './backends/select.js';
 import { loadDirectoryDataset } from './data/directory.js';
 import { mnistShard } from './data/mnist.js';
+import { wsSocket } from './ws-socket.js';
 import { loadOrCreateKey } from './key-file.js';
 
 export interface WorkerOptions {
@@ -56,7 +55,7 @@ export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
         return false;
       }
     },
-    socketFactory: (url) => new WebSocket(url, { maxPayload: 256 * 1024 * 1024 }) as unknown as SocketLike,
+    socketFactory: (url) => wsSocket(url, { maxPayload: 256 * 1024 * 1024 }),
     hooks: {
       async prepare(run) {
         const backend = await selectBackend({ requested: options.backend, model: run.model, log: options.log });

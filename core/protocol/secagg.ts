@@ -8,9 +8,9 @@
  * the sparse neighbour graph of Bell et al., "Secure Single-Server Aggregation with
  * (Poly)Logarithmic Overhead", CCS 2020.
  *
- * Share hashes: each dealer signs, per holder, the ciphertext and the hashes of the shares inside it
- * (core/secagg/transcript.ts dealtShareBytes). The coordinator forwards them with the ciphertext, so
- * a holder can check what it received and complain about a dealer whose hashes lie
+ * Share hashes: each dealer signs one Merkle root over its (holder, ciphertext, share hashes) entries
+ * (core/secagg/dealt-tree.ts). The coordinator forwards each holder its entry, proof and signature,
+ * so a holder can check what it received and complain about a dealer whose hashes lie
  * (core/secagg/complaints.ts); the coordinator then drops the dealer, not the holder.
  *
  * Binary fields are Uint8Array and the masked vector is a Uint32Array: msgpackr with `moreTypes`
@@ -123,23 +123,24 @@ export const shareKeysRequestSchema = z.object({
   peers: z.array(peerAdvertisementSchema).max(SECAGG_LIMITS.maxNeighbours),
 });
 
-/** One dealer's shares for one holder, as the dealer signed them in share-keys. */
+/** One dealer's shares for one holder: the ciphertext and the hashes of the two shares inside. */
 const dealtShareFields = {
   ciphertext: bytes(29, SECAGG_LIMITS.maxShareCiphertextBytes),
   bShareHash: digest,
   sShareHash: digest,
-  /** The dealer's identity signature over transcript.ts dealtShareBytes(…). */
-  signature,
 };
 
 /**
  * Round 2: the encrypted shares addressed to this worker by neighbours that answered round 1, each
- * with the hashes and signature its dealer published, so the worker can check its shares.
+ * with the hashes its dealer published, the proof of them in the dealer's signed tree
+ * (core/secagg/dealt-tree.ts) and that signature, so the worker can check its shares.
  */
 export const maskedInputRequestSchema = z.object({
   ...requestBase,
   stage: z.literal(SECAGG_STAGE.maskedInput),
-  ciphertexts: z.array(z.object({ from: workerId, ...dealtShareFields })).max(SECAGG_LIMITS.maxNeighbours),
+  ciphertexts: z
+    .array(z.object({ from: workerId, ...dealtShareFields, proof: z.array(digest).max(8) /* ⌈log2 254⌉ levels */, dealtSignature: signature }))
+    .max(SECAGG_LIMITS.maxNeighbours),
 });
 
 /** Round 3: the set of workers whose masked input the coordinator holds (sorted). */
@@ -180,11 +181,13 @@ export const advertiseKeysReplySchema = z.object({
   signature,
 });
 
-/** Round 1: one signed ciphertext per neighbour, plus hashes of every share so a bad reveal is attributable. */
+/** Round 1: one ciphertext per neighbour, plus hashes of every share so a bad reveal is attributable. */
 export const shareKeysReplySchema = z.object({
   ...replyBase,
   stage: z.literal(SECAGG_STAGE.shareKeys),
   shares: z.array(z.object({ to: workerId, ...dealtShareFields })).max(SECAGG_LIMITS.maxNeighbours),
+  /** Identity signature over the root of the tree of `shares` (transcript.ts dealtRootBytes). */
+  dealtSignature: signature,
   /** Hash of the b share the worker keeps for itself. */
   selfShareHash: digest,
 });

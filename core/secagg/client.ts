@@ -44,7 +44,7 @@ import {
 import { buildNeighbourGraph, isSortedUnique } from './graph.js';
 import { maskInput, shareEncryptionKey } from './masking.js';
 import { quantizeWeighted, randomWords } from './quantize.js';
-import { checkSharePair, openSharePair, sealSharePair, type SharePair } from './share-exchange.js';
+import { checkSharePair, openSharePair, sealSharePair, signDealtShares, type SharePair } from './share-exchange.js';
 import { dealShares } from './shares.js';
 import {
   advertisementBytes,
@@ -257,14 +257,15 @@ export class SecAggClient {
     const shares = await Promise.all(
       holders.slice(1).map(async (to, j) => ({
         to,
-        ...(await sealSharePair(s.ctx, s.id, to, { bShare: bShares[j + 1]!, sShare: sShares[j + 1]! }, peers.get(to)!.shareKey, this.#sign)),
+        ...(await sealSharePair(s.ctx, s.id, to, { bShare: bShares[j + 1]!, sShare: sShares[j + 1]! }, peers.get(to)!.shareKey)),
       })),
     );
+    const dealtSignature = await signDealtShares(s.ctx, s.id, shares, this.#sign);
     s.peers = peers;
     s.selfBShare = bShares[0]!;
     for (const share of [...bShares.slice(1), ...sShares]) share.fill(0);
     const selfShareHash = await shareHash(s.ctx, 'b', s.id, s.id, s.selfBShare);
-    return this.#reply(SECAGG_STAGE.shareKeys, { shares, selfShareHash });
+    return this.#reply(SECAGG_STAGE.shareKeys, { shares, selfShareHash, dealtSignature });
   }
 
   /** Round 2: decrypt the shares sent to us, then send y = q + PRG(b) + Σ ±PRG(s_uv). */

@@ -5,7 +5,7 @@
  * decides who lied from evidence, so neither a lying dealer nor a lying holder can get an honest
  * worker dropped:
  *
- * - the dealer's signature over (ciphertext, hashes) is bad: the dealer is at fault;
+ * - the dealer's signature over the tree of its (ciphertext, hashes) entries is bad: the dealer is at fault;
  * - the holder disclosed the pair key: the coordinator opens the ciphertext it routed itself. If
  *   the shares inside miss the signed hashes, the dealer lied; if they match, or the key does not
  *   open it, the holder lied;
@@ -17,8 +17,8 @@
  */
 import type { DealerComplaint } from '../protocol/secagg.js';
 import { bytesEqual } from './crypto.js';
-import { hashSharePair, openSharePair, type SealedSharePair } from './share-exchange.js';
-import { dealtShareBytes, type RoundContext, type SecAggVerify } from './transcript.js';
+import { dealerSigned, hashSharePair, openSharePair, type PublishedSharePair } from './share-exchange.js';
+import type { RoundContext, SecAggVerify } from './transcript.js';
 
 export type ComplaintVerdict =
   | { guilty: 'dealer'; reason: string; hashes: { b: Uint8Array; s: Uint8Array } | null }
@@ -28,11 +28,11 @@ export async function judgeComplaint(
   ctx: RoundContext,
   holder: string,
   complaint: DealerComplaint,
-  sealed: SealedSharePair,
+  sealed: PublishedSharePair,
   verify: SecAggVerify,
 ): Promise<ComplaintVerdict> {
   const { dealer, pairKey } = complaint;
-  const signed = verify(dealtShareBytes(ctx, dealer, holder, sealed), sealed.signature, dealer);
+  const signed = await dealerSigned(ctx, dealer, holder, sealed, verify);
   const pair = pairKey ? await openSharePair(ctx, dealer, holder, sealed.ciphertext, pairKey).catch(() => undefined) : undefined;
   if (pair) {
     const hashes = await hashSharePair(ctx, dealer, holder, pair);

@@ -41,7 +41,7 @@ export interface SimulationHooks {
   /** Change (or replace) a request before worker `to` sees it; return undefined to drop it. */
   request?: (stage: SecAggStage, to: string, request: SecAggRequest) => SecAggRequest | undefined;
   /** Change (or replace) a reply before the server sees it; return undefined to drop it. */
-  reply?: (stage: SecAggStage, from: string, reply: SecAggReply) => SecAggReply | undefined;
+  reply?: (stage: SecAggStage, from: string, reply: SecAggReply) => SecAggReply | undefined | Promise<SecAggReply | undefined>;
 }
 
 export interface SimulationOptions {
@@ -133,7 +133,7 @@ export async function createSecAggSimulation(o: SimulationOptions): Promise<SecA
       record(stage, to, 'worker', e as CohortError);
       return;
     }
-    if (o.hooks?.reply) reply = o.hooks.reply(stage, to, reply);
+    if (o.hooks?.reply) reply = await o.hooks.reply(stage, to, reply);
     if (!reply) return;
     lastReplies.set(to, reply);
     const outcome: ReceiveOutcome = await server.receive(to, reply);

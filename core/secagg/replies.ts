@@ -10,16 +10,19 @@
 import { CohortError } from '../protocol/errors.js';
 import type { KeyAgreement, SecAggReplyOf } from '../protocol/secagg.js';
 import { bytesEqual, publicKeyLength } from './crypto.js';
+import { buildDealtTree } from './dealt-tree.js';
 import type { SealedSharePair } from './share-exchange.js';
 import { advertisementBytes, shareHash, type RoundContext, type SecAggVerify } from './transcript.js';
 
 /** Keyed by worker id. */
 export type ByWorker = Map<string, Uint8Array>;
 
-/** What a dealer sent in share-keys: one signed, sealed share pair per holder, and the hashes to check reveals against. */
+/** What a dealer sent in share-keys: one sealed share pair per holder, and the hashes to check reveals against. */
 export interface DealtShares {
-  /** Holder → the ciphertext, published hashes and signature, exactly as the dealer sent them. */
-  sealed: Map<string, SealedSharePair>;
+  /** Holder → the ciphertext and published hashes, with the holder's proof in the dealer's tree. */
+  sealed: Map<string, SealedSharePair & { proof: Uint8Array[] }>;
+  /** The dealer's signature over the tree's root (checked only if a holder disputes its hashes). */
+  dealtSignature: string;
   /**
    * Holder → the hash its revealed b share must have (the dealer itself included): the dealer's
    * published one, or the coordinator's own after it upheld the holder's complaint
@@ -47,16 +50,18 @@ export function checkAdvertisement(
   if (!verify(bytes, r.signature, from)) throw invalid(`advertisement signature does not verify for ${from}`);
 }
 
-/** share-keys: exactly one sealed pair for each holder the dealer was shown (signatures are checked only if disputed). */
-export function checkDealtShares(from: string, r: SecAggReplyOf<'share-keys'>, holders: ReadonlySet<string>): DealtShares {
-  const dealt: DealtShares = { sealed: new Map(), bHashes: new Map([[from, r.selfShareHash]]), sHashes: new Map() };
+/** share-keys: exactly one sealed pair for each holder the dealer was shown; builds each holder's proof. */
+export async function checkDealtShares(ctx: RoundContext, from: string, r: SecAggReplyOf<'share-keys'>, holders: ReadonlySet<string>): Promise<DealtShares> {
+  const dealt: DealtShares = { sealed: new Map(), dealtSignature: r.dealtSignature, bHashes: new Map([[from, r.selfShareHash]]), sHashes: new Map() };
   for (const { to, ...sealed } of r.shares) {
     if (!holders.has(to) || dealt.sealed.has(to)) throw invalid(`${from} sent a share for ${to}, which is not one of its holders or is repeated`);
-    dealt.sealed.set(to, sealed);
+    dealt.sealed.set(to, { ...sealed, proof: [] });
     dealt.bHashes.set(to, sealed.bShareHash);
     dealt.sHashes.set(to, sealed.sShareHash);
   }
   if (dealt.sealed.size !== holders.size) throw invalid(`${from} shared with ${dealt.sealed.size} of its ${holders.size} neighbours`);
+  const { proofs } = await buildDealtTree(ctx, from, r.shares.map((x) => ({ holder: x.to, ...x })));
+  r.shares.forEach((x, i) => (dealt.sealed.get(x.to)!.proof = proofs[i]!));
   return dealt;
 }
 

@@ -58,17 +58,27 @@ export function shareHash(ctx: RoundContext, kind: ShareKind, dealer: string, ho
 }
 
 /**
- * What a dealer signs for each holder in share-keys: the ciphertext it sent and the hashes of the
- * two shares inside. With it, a holder can prove to itself that the hashes are the dealer's own
- * before it complains, and the coordinator can show that a dealer lied (core/secagg/complaints.ts).
+ * A dealer's share-keys reply as a Merkle tree: one leaf per holder binding the ciphertext it was
+ * sent and the hashes of the two shares inside, nodes hashing sorted pairs, and the root signed once
+ * (core/secagg/dealt-tree.ts). A holder checks its leaf with a short proof, so a dealer cannot
+ * disown hashes it published and a coordinator cannot forge them.
  */
-export function dealtShareBytes(
+export function dealtLeafBytes(
   ctx: RoundContext,
   dealer: string,
   holder: string,
   dealt: { ciphertext: Uint8Array; bShareHash: Uint8Array; sShareHash: Uint8Array },
 ): Uint8Array {
-  return encodeFields('cohort/secagg/dealt/v1', ctx.runId, ctx.round, dealer, holder, dealt.ciphertext, dealt.bShareHash, dealt.sShareHash);
+  return encodeFields('cohort/secagg/dealt-leaf/v1', ctx.runId, ctx.round, dealer, holder, dealt.ciphertext, dealt.bShareHash, dealt.sShareHash);
+}
+
+export function dealtNodeBytes(low: Uint8Array, high: Uint8Array): Uint8Array {
+  return encodeFields('cohort/secagg/dealt-node/v1', low, high);
+}
+
+/** What a dealer signs in share-keys: the root of the tree over its dealt shares. */
+export function dealtRootBytes(ctx: RoundContext, dealer: string, root: Uint8Array): Uint8Array {
+  return encodeFields('cohort/secagg/dealt-root/v1', ctx.runId, ctx.round, dealer, root);
 }
 
 /** AES-GCM associated data of a share ciphertext: binds sender, receiver, run and round. */

@@ -16,7 +16,7 @@ import type { SecAggReply, SecAggRequest } from '../../core/protocol/secagg.js';
 import { defaultSecAggConfig } from '../../core/secagg/config.js';
 import { createSecAggSimulation, runSecAggRound } from '../../core/secagg/in-process-round.js';
 import { quantizationBound } from '../../core/secagg/quantize.js';
-import { dealtShareBytes } from '../../core/secagg/transcript.js';
+import { signDealtShares } from '../../core/secagg/share-exchange.js';
 import { WorkerSession } from '../../core/worker/session.js';
 import type { EngineEvent } from '../../coordinator/engine/events.js';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
@@ -29,14 +29,11 @@ const flipped = (bytes: Uint8Array): Uint8Array => bytes.map((b, i) => (i === 0 
 
 type ShareKeysReply = Extract<SecAggReply, { stage: 'share-keys' }>;
 
-/** The attack: every published hash is wrong; `sign` re-signs them (a careful attacker) or not. */
-function lieAboutHashes(reply: ShareKeysReply, dealer: string, sign?: (bytes: Uint8Array) => string): ShareKeysReply {
-  const ctx = { runId: reply.runId, round: reply.round };
-  const shares = reply.shares.map((x) => {
-    const lie = { ...x, bShareHash: flipped(x.bShareHash), sShareHash: flipped(x.sShareHash) };
-    return sign ? { ...lie, signature: sign(dealtShareBytes(ctx, dealer, x.to, lie)) } : lie;
-  });
-  return { ...reply, shares };
+/** The attack: every published hash is wrong; `sign` re-signs them (a careful attacker) or the old signature stays. */
+async function lieAboutHashes(reply: ShareKeysReply, dealer: string, sign?: (bytes: Uint8Array) => Promise<string>): Promise<ShareKeysReply> {
+  const shares = reply.shares.map((x) => ({ ...x, bShareHash: flipped(x.bShareHash), sShareHash: flipped(x.sShareHash) }));
+  const dealtSignature = sign ? await signDealtShares({ runId: reply.runId, round: reply.round }, dealer, shares, sign) : reply.dealtSignature;
+  return { ...reply, shares, dealtSignature };
 }
 
 describe('a dealer that publishes wrong share hashes (real SecAgg+ client and server)', () => {
@@ -45,7 +42,7 @@ describe('a dealer that publishes wrong share hashes (real SecAgg+ client and se
   const { ids, identity, wallets } = makeIdentities(n);
   const inputs = makeInputs(ids, 64, 13);
   const dealer = ids[2]!;
-  const signAsDealer = (bytes: Uint8Array) => wallets.get(dealer)!.signMessageSync(bytes);
+  const signAsDealer = (bytes: Uint8Array) => wallets.get(dealer)!.signMessage(bytes);
   const onlyDealerDropped = (dropouts: ReadonlyMap<string, { stage: string; code?: string }>) => {
     expect([...dropouts.keys()]).toEqual([dealer]);
     expect(dropouts.get(dealer)).toMatchObject({ stage: 'masked-input', code: 'E_SECAGG_INVALID' });
@@ -174,14 +171,14 @@ describe('a dealer that publishes wrong share hashes (real coordinator, real Web
     const seen: { global?: Float32Array; delta?: Float32Array } = {};
     const rewrite = (m: Record<string, unknown>) =>
       lies && m.type === 'secagg-reply' && m.stage === 'share-keys'
-        ? lieAboutHashes(m as unknown as ShareKeysReply, wallet.address, (b) => wallet.signMessageSync(b))
+        ? (lieAboutHashes(m as unknown as ShareKeysReply, wallet.address, (b) => wallet.signMessage(b)) as unknown as Promise<Record<string, unknown>>)
         : m;
     const session = new WorkerSession({
       url,
       kind: 'node',
       signer: { address: wallet.address, signMessage: (m) => wallet.signMessage(m) },
       verifySignature: (bytes, signature, address) => verifyMessage(bytes, signature) === address,
-      socketFactory: (u) => tamperingSocket(u, rewrite as (m: Record<string, unknown>) => Record<string, unknown>),
+      socketFactory: (u) => tamperingSocket(u, rewrite),
       reconnect: false,
       hooks: {
         prepare: async () => ({ backend: { backend: 'scripted', reason: 'test' }, examples }),

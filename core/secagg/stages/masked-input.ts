@@ -36,7 +36,10 @@ export function maskedInputStage(o: MaskedInputOptions = {}): ServerStage<'maske
     request: (s, to) => ({
       ...requestBase(s),
       stage: SECAGG_STAGE.maskedInput,
-      ciphertexts: s.maskedWith.get(to)!.map((u) => ({ from: u, ...s.dealt.get(u)!.sealed.get(to)! })),
+      ciphertexts: s.maskedWith.get(to)!.map((u) => {
+        const dealt = s.dealt.get(u)!;
+        return { from: u, ...dealt.sealed.get(to)!, dealtSignature: dealt.dealtSignature };
+      }),
     }),
     async accept(s, from, r) {
       refuseIfFull(s);
@@ -70,9 +73,11 @@ async function judgeComplaints(s: SecAggRoundState, holder: string, complaints: 
   const verdicts: { dealer: string; verdict: ComplaintVerdict }[] = [];
   for (const complaint of complaints) {
     const { dealer } = complaint;
-    const sealed = s.maskedWith.get(holder)!.includes(dealer) ? s.dealt.get(dealer)?.sealed.get(holder) : undefined;
-    if (!sealed || verdicts.some((v) => v.dealer === dealer)) throw invalid(`${holder} complained about ${dealer}, which dealt it no shares, or twice`);
-    verdicts.push({ dealer, verdict: await judgeComplaint(s.ctx, holder, complaint, sealed, s.verify) });
+    const dealt = s.maskedWith.get(holder)!.includes(dealer) ? s.dealt.get(dealer) : undefined;
+    const sealed = dealt?.sealed.get(holder);
+    if (!dealt || !sealed || verdicts.some((v) => v.dealer === dealer)) throw invalid(`${holder} complained about ${dealer}, which dealt it no shares, or twice`);
+    const published = { ...sealed, dealtSignature: dealt.dealtSignature };
+    verdicts.push({ dealer, verdict: await judgeComplaint(s.ctx, holder, complaint, published, s.verify) });
   }
   for (const { dealer, verdict } of verdicts) {
     if (verdict.guilty !== 'dealer') continue;

@@ -1,6 +1,6 @@
 /**
  * Stage 1, share keys: forward to each worker the advertisements of its neighbours in U1; keep
- * what each dealer sent (one sealed, signed share pair per holder, and the share hashes). Closing
+ * what each dealer sent (one sealed share pair per holder, the share hashes, and its signature over their tree). Closing
  * it fixes U2 and who masks with whom, and opens the running sum.
  */
 import { SECAGG_STAGE } from '../../protocol/secagg.js';
@@ -22,8 +22,9 @@ export function shareKeysStage(): ServerStage<'share-keys'> {
           return { id: v, cPk: ad.cPk, sPk: ad.sPk, bCommit: ad.bCommit, signature: ad.signature };
         }),
     }),
-    accept(s, from, r) {
-      s.dealt.set(from, checkDealtShares(from, r, new Set(s.graph.neighboursOf(from).filter((v) => s.u1.has(v)))));
+    async accept(s, from, r) {
+      const dealt = await checkDealtShares(s.ctx, from, r, new Set(s.graph.neighboursOf(from).filter((v) => s.u1.has(v))));
+      if (!s.dropouts.has(from)) s.dealt.set(from, dealt); // not if it was dropped meanwhile
     },
     forget: (s, id) => s.dealt.delete(id),
     async close(s) {

@@ -189,7 +189,7 @@ describe('wire schemas', () => {
     const back = decodeFrame(encodeMessage({ type: 'secagg-reply', runId: 'r', round: 1, stage: 'masked-input', masked }));
     const parsed = secAggReplySchema.parse(back);
     expect(parsed.stage === 'masked-input' && [...parsed.masked]).toEqual([1, 2, 4_294_967_295]);
-    const req = { type: 'secagg-request', runId: 'r', round: 1, stage: 'masked-input', ciphertexts: [{ from: 'a', ciphertext: randomBytes(64), bShareHash: randomBytes(32), sShareHash: randomBytes(32), signature: '0xab' }] };
+    const req = { type: 'secagg-request', runId: 'r', round: 1, stage: 'masked-input', ciphertexts: [{ from: 'a', ciphertext: randomBytes(64), bShareHash: randomBytes(32), sShareHash: randomBytes(32), proof: [randomBytes(32)], dealtSignature: '0xab' }] };
     expect(secAggRequestSchema.parse(decodeFrame(encodeMessage(req)))).toMatchObject({ stage: 'masked-input' });
     expect(secAggRequestSchema.safeParse({ ...req, stage: 'nope' }).success).toBe(false);
   });

@@ -12,7 +12,7 @@
 import { verifyMessage } from 'ethers';
 import { CohortError } from '../../../core/protocol/errors.js';
 import { WorkerSession } from '../../../core/worker/session.js';
-import type { SocketLike } from '../../../core/worker/socket.js';
+import { browserSocket } from '../socket.js';
 import type { PageToWorker, StartRequest, WorkerToPage } from '../bridge.js';
 import { prepareBackends } from './backends.js';
 import { runBenchmark } from './bench.js';
@@ -59,7 +59,7 @@ function start(request: StartRequest): void {
         return false;
       }
     },
-    socketFactory: (url) => new WebSocket(url) as unknown as SocketLike,
+    socketFactory: browserSocket,
     hooks: trainer,
     onEvent: (event) => {
       if (event.kind === 'error' && trainer?.interrupted !== undefined && event.message === trainer.interrupted) {
