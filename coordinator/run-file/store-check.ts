@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { CohortError } from '../../core/protocol/errors.js';
-import type { RunConfig } from '../engine/run-config.js';
+import { runConfigSchema, type RunConfig } from '../engine/run-config.js';
 import { RunStore } from '../store/run-store.js';
 
 export interface StoreCheck {
@@ -39,7 +39,9 @@ export function checkStoreForRunFile(storePath: string, config: RunConfig): Stor
   try {
     const unfinished = store.unfinishedRun();
     if (unfinished) {
-      const { runId: storedId, ...stored } = unfinished.config as RunConfig;
+      // Compare what the coordinator will resume with: the stored config with today's defaults filled in.
+      const parsed = runConfigSchema.safeParse(unfinished.config);
+      const { runId: storedId, ...stored } = parsed.success ? parsed.data : (unfinished.config as RunConfig);
       const { runId: fileId, ...wanted } = config;
       const diff = firstDifference(asStored(stored), asStored(wanted));
       if (diff !== undefined || (fileId !== undefined && fileId !== (storedId ?? unfinished.id))) {

@@ -10,7 +10,9 @@ import { CohortError } from '../../core/protocol/errors.js';
 import { runConfigFromFlags } from '../../coordinator/cli/run-flags.js';
 import { DEFAULT_LOCAL_MAX_EXAMPLES_PER_WORKER } from '../../coordinator/engine/work-bound.js';
 import { validateRunFile } from '../../coordinator/run-file/load.js';
+import { checkStoreForRunFile } from '../../coordinator/run-file/store-check.js';
 import { toRunPlan } from '../../coordinator/run-file/to-run-config.js';
+import { RunStore } from '../../coordinator/store/run-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cohort-max-examples-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,5 +53,17 @@ describe('maxExamplesPerWorker', () => {
     for (const bad of ['0', 'x', '2.5']) {
       expect(codeAndMessage(() => runConfigFromFlags({ 'max-examples-per-worker': bad }, { minClients: 3 }))).toMatch(/^E_CONFIG_INVALID: maxExamplesPerWorker: --max-examples-per-worker/);
     }
+  });
+
+  it('a run stored before the field existed still resumes from the same run file (the default fills it in)', () => {
+    // Prepare: an unfinished run whose stored config has no maxExamplesPerWorker, as older stores hold.
+    const config = plan({}).config;
+    const { maxExamplesPerWorker: _absent, ...older } = config;
+    const storePath = join(dir, 'older.sqlite');
+    const store = new RunStore(storePath);
+    store.createRun('older-run', older);
+    store.close();
+    // Execute + Assert
+    expect(checkStoreForRunFile(storePath, config)).toEqual({ resumes: 'older-run' });
   });
 });
