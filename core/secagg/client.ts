@@ -7,6 +7,8 @@
  * replay cannot derail the worker). A check that fails inside a stage — a bad signature, a tampered
  * share, a lying coordinator — aborts the worker for this round (`stage` becomes 'aborted', error
  * E_SECAGG_INVALID / E_SECAGG_THRESHOLD / E_SECAGG_CONFIG); the coordinator then counts it as dropped.
+ * Shares whose hashes their dealer misreported do not abort: the worker complains in its masked
+ * input (share-exchange.ts), and the coordinator drops the dealer.
  *
  * @example
  * const client = new SecAggClient({ id: address, runId, round, sign, verify });
