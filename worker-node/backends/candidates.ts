@@ -62,6 +62,10 @@ async function loadTfjsNode(name: 'tfjs-node-gpu' | 'tfjs-node'): Promise<LoadRe
     await importOptional(pkg);
   } catch (err) {
     if (isNotInstalled(err, pkg)) return { ok: false, reason: 'not installed' };
+    // npm installs it even when its install script fails: then the binding was never built.
+    if (/tfjs_binding\.node\) can not be found/.test(firstLine(err))) {
+      return { ok: false, reason: 'installed, but its native binding was never built (its libtensorflow download fails)' };
+    }
     // Typically a missing or mismatched libtensorflow.
     return { ok: false, reason: `failed to load: ${firstLine(err)}` };
   }

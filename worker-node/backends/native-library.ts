@@ -77,13 +77,16 @@ export function findNativeLibrary(dir: string): NativeLibrary {
 
 /**
  * process.dlopen loads any shared library and only then looks for a Node addon in it: "did not
- * self-register" therefore means the library itself loaded. Run in a child: a bad library may crash.
+ * self-register" therefore means the library itself loaded. Run in a child: a bad library may
+ * crash it, and TensorFlow's libraries do crash Node at exit, so success is the printed "loaded"
+ * line for each file, not the exit status.
  */
 const PROBE = `
 const os = require('node:os');
 for (const file of process.argv.slice(1)) {
   try { process.dlopen({ exports: {} }, file, os.constants.dlopen.RTLD_NOW | os.constants.dlopen.RTLD_GLOBAL); }
-  catch (e) { if (!/self-register|Module did not/i.test(String(e && e.message))) { console.error(file + ': ' + String(e && e.message)); process.exit(3); } }
+  catch (e) { if (!/self-register|Module did not/i.test(String(e && e.message))) { console.log('failed ' + file + ': ' + String(e && e.message).split('\\n')[0]); process.exit(3); } }
+  console.log('loaded ' + file);
 }`;
 
 /** E_NATIVE_LOAD_FAILED when the libraries do not load on this machine, or the version cannot work. */
@@ -93,8 +96,10 @@ export function checkNativeLibraryLoads(lib: NativeLibrary): void {
     throw new CohortError('E_NATIVE_LOAD_FAILED', `TensorFlow ${lib.version}: @tensorflow/tfjs-node 4.22 needs a TensorFlow 2.x libtensorflow`);
   }
   const result = spawnSync(process.execPath, ['-e', PROBE, lib.framework, lib.library], { encoding: 'utf8', timeout: 60_000 });
-  if (result.status !== 0) {
-    const why = (result.stderr || result.error?.message || `exit ${String(result.status ?? result.signal)}`).trim().split('\n').at(-1);
+  const lines = (result.stdout ?? '').split('\n');
+  if (!lines.includes(`loaded ${lib.framework}`) || !lines.includes(`loaded ${lib.library}`)) {
+    const failed = lines.find((l) => l.startsWith('failed '))?.slice('failed '.length);
+    const why = failed ?? (result.error?.message || `the loader crashed (${String(result.signal ?? `exit ${String(result.status)}`)})`);
     throw new CohortError('E_NATIVE_LOAD_FAILED', `the libtensorflow in ${lib.library} does not load here: ${why}`);
   }
 }

@@ -17,6 +17,8 @@ export interface SelectOptions {
   requested: BackendRequest;
   model: ModelSpec;
   log?: (line: string) => void;
+  /** Measure every candidate at full batch, even those a batch-1 step shows to be slower (`cohort doctor`). */
+  measureAll?: boolean;
   /** Benchmark tuning (tests and benchmarks shorten or lengthen it). */
   benchmark?: { budgetMs?: number; maxSteps?: number; batchSize?: number };
 }
@@ -91,7 +93,7 @@ export async function selectBackend(options: SelectOptions): Promise<BackendSele
   const measured: Measured[] = [];
   let best: Measured | undefined;
   for (const name of names) {
-    const beatMs = best ? 1000 / best.result.stepsPerSecond : undefined;
+    const beatMs = best && options.measureAll !== true ? 1000 / best.result.stepsPerSecond : undefined;
     const outcome = await tryCandidate(name, options, beatMs);
     if (typeof outcome === 'string') {
       outcomes.push({ name, skipped: outcome });

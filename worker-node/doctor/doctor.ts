@@ -92,7 +92,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   let selection: BackendSelection | undefined;
   let choice: DoctorReport['choice'];
   try {
-    selection = await selectBackend({ requested: 'auto', model, log: options.log, benchmark: { batchSize: BATCH_SIZE } });
+    selection = await selectBackend({ requested: 'auto', model, log: options.log, measureAll: true, benchmark: { batchSize: BATCH_SIZE } });
     choice = { backend: selection.name, reason: selection.reason, stepsPerSecond: selection.stepsPerSecond ?? null };
   } catch (err) {
     if (!(err instanceof CohortError) || err.code !== 'E_BACKEND_UNAVAILABLE') throw err;
