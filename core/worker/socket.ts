@@ -1,9 +1,12 @@
 /**
- * The slice of the WHATWG WebSocket API a worker needs. The browser's WebSocket and the `ws`
- * package's client both satisfy it, so the worker session is written once, in core.
+ * The slice of the WHATWG WebSocket API a worker needs, so the worker session is written once, in
+ * core. Each runtime builds one with a typed adapter, never a cast: worker-node/ws-socket.ts (the
+ * `ws` client), worker-browser/src/socket.ts (the browser's WebSocket), and the coordinator's
+ * in-memory twin (coordinator/server/in-memory-transport.ts).
  */
 export interface SocketLike {
-  binaryType: string;
+  /** Binary frames arrive as ArrayBuffers (the session sets it; adapters start with it). */
+  binaryType: 'arraybuffer';
   readonly readyState: number;
   onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
