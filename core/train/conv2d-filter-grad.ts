@@ -14,6 +14,11 @@
  * for a < kh, b < kw (extra rows/columns that padding may add are sliced off), and a final
  * transpose gives [kh, kw, C_in, C_out].
  *
+ * The input gradient at stride 1 is also a forward conv2d: dy convolved with the filter rotated by
+ * 180° and its channels swapped ([kh, kw, C_out, C_in]), padded by (k − 1 − forward padding) on
+ * each side. On wasm this runs on XNNPACK instead of the naive Conv2DBackpropInput loop, which took
+ * 43% of a McMahan CNN step (190 of 452 ms at batch 32). Other strides keep conv2dTranspose.
+ *
  * Only the gradient of the plain Conv2D op changes. tfjs's fused conv2d (used by layers with a
  * linear activation, or none) keeps its own gradient and still calls Conv2DBackpropFilter.
  */
@@ -57,6 +62,22 @@ export function conv2dFilterGradient(
   });
 }
 
+/** The input gradient of a stride-1, dilation-1 NHWC conv2d, as a forward conv2d. */
+export function conv2dInputGradient(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  xShape: readonly [number, number, number, number],
+  pad: Conv2DAttrs['pad'],
+  dimRoundingMode?: Conv2DAttrs['dimRoundingMode'],
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [kh, kw] = filter.shape;
+    const { top, bottom, left, right } = tf.backend_util.computeConv2DInfo([...xShape], filter.shape, 1, 1, pad, dimRoundingMode).padInfo;
+    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    return tf.conv2d(dy, rotated, 1, [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]]);
+  });
+}
+
 /** Whether the replacement covers these attributes; otherwise tfjs's own gradient runs. */
 function supported(attrs: Conv2DAttrs): boolean {
   const [dh, dw] = pair(attrs.dilations);
@@ -82,7 +103,12 @@ export function registerConv2DFilterGradient(): void {
       const dy4 = dy as tf.Tensor4D;
       const filterShape = filter.shape as [number, number, number, number];
       return {
-        x: () => tf.conv2dTranspose(dy4, filter, x.shape, conv.strides, conv.pad, conv.dimRoundingMode),
+        x: () => {
+          const [sh, sw] = pair(conv.strides);
+          const xShape = x.shape as [number, number, number, number];
+          if (sh === 1 && sw === 1) return conv2dInputGradient(dy4, filter, xShape, conv.pad, conv.dimRoundingMode);
+          return tf.conv2dTranspose(dy4, filter, xShape, conv.strides, conv.pad, conv.dimRoundingMode);
+        },
         filter: () => conv2dFilterGradient(x, dy4, filterShape, conv.strides, conv.pad, conv.dimRoundingMode),
       };
     },

@@ -85,6 +85,32 @@ describe('Conv2D filter gradient as a forward conv2d', () => {
     tf.dispose([x, dy]);
   });
 
+  it('on wasm, the stride-1 input gradient agrees with wasm\'s own Conv2DBackpropInput', async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    expect(await tf.setBackend('wasm')).toBe(true);
+    try {
+      for (const c of [{ k: [5, 5], pad: 'same' }, { k: [4, 2], pad: 'same' }, { k: [3, 3], pad: 'valid' }] as const) {
+        const x = tf.randomNormal([2, 9, 8, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
+        const filter = tf.randomNormal([c.k[0], c.k[1], 3, 4], 0, 1, 'float32', 12) as tf.Tensor4D;
+        const dxOf = () => tf.grad((xx: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, filter, 1, c.pad))))(x);
+        unregisterConv2DFilterGradient();
+        const reference = await dxOf().data();
+        registerConv2DFilterGradient();
+        const replaced = await dxOf().data();
+        let worst = 0;
+        let scale = 0;
+        for (let i = 0; i < reference.length; i++) {
+          worst = Math.max(worst, Math.abs((replaced[i] as number) - (reference[i] as number)));
+          scale = Math.max(scale, Math.abs(reference[i] as number));
+        }
+        expect(worst / scale).toBeLessThan(1e-5);
+        tf.dispose([x, filter]);
+      }
+    } finally {
+      expect(await tf.setBackend('cpu')).toBe(true);
+    }
+  });
+
   it('lets the wasm backend (no Conv2DBackpropFilter kernel) train convolutions', async () => {
     await import('@tensorflow/tfjs-backend-wasm');
     registerConv2DFilterGradient();
