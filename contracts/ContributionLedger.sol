@@ -7,6 +7,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IContributionLedger} from "./IContributionLedger.sol";
 
 /**
  * @title ContributionLedger
@@ -28,7 +29,9 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
  * Leaves follow the StandardMerkleTree of OpenZeppelin's merkle-tree library with leaf types
  * ['address', 'uint256']: keccak256(bytes.concat(keccak256(abi.encode(account, cumulativeAmount)))).
  */
-contract ContributionLedger is ReentrancyGuardTransient {
+/// Its external surface (functions, events, errors, RunView) is IContributionLedger.sol; the
+/// TypeScript ABI is generated from this contract's compiled ABI (scripts/build-contracts.mjs).
+contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// Slots are grouped by who reads them together: recordRound touches slots 0–3 and writes three
@@ -53,66 +56,9 @@ contract ContributionLedger is ReentrancyGuardTransient {
         address researcher;
     }
 
-    /// What `getRun` returns: the stored run plus its id.
-    struct RunView {
-        uint256 runId;
-        address researcher;
-        address coordinator;
-        address token;
-        bool ended;
-        uint32 nextRound;
-        uint32 roundsRecorded;
-        bytes32 root;
-        uint256 funded;
-        uint256 allocated;
-        uint256 claimed;
-        uint256 withdrawn;
-    }
-
     uint256 private _runCount;
     mapping(uint256 runId => Run) private _runs;
     mapping(uint256 runId => mapping(address account => uint256)) private _paid;
-
-    event RunCreated(
-        uint256 indexed runId,
-        address indexed researcher,
-        address indexed coordinator,
-        address token,
-        bytes32 configHash
-    );
-    event RunFunded(uint256 indexed runId, address indexed from, uint256 amount);
-    /// `packed` is abi.encodePacked of (address worker, uint96 amount) pairs: 32 bytes per worker.
-    event RoundRecorded(
-        uint256 indexed runId,
-        uint256 indexed round,
-        bytes32 modelHash,
-        uint256 roundTotal,
-        bytes32 cumulativeRoot,
-        bytes packed
-    );
-    event Claimed(uint256 indexed runId, address indexed account, uint256 amount, uint256 cumulativeAmount);
-    event RunEnded(uint256 indexed runId, address indexed by);
-    event Withdrawn(uint256 indexed runId, address indexed to, uint256 amount);
-
-    error ZeroAddress();
-    error ZeroAmount();
-    error RunNotFound(uint256 runId);
-    error NotCoordinator(uint256 runId, address caller);
-    error NotResearcher(uint256 runId, address caller);
-    error NotResearcherOrCoordinator(uint256 runId, address caller);
-    error RunAlreadyEnded(uint256 runId);
-    error RunNotEnded(uint256 runId);
-    error WrongValue(uint256 expected, uint256 received);
-    /// `round` is below `nextRound`: it, or a later round, is already recorded. Roots are cumulative,
-    /// so an older round can never be recorded after a newer one.
-    error RoundAlreadyRecorded(uint256 runId, uint256 round, uint256 nextRound);
-    error BadPacking(uint256 length);
-    error AllocationExceedsFunds(uint256 runId, uint256 allocated, uint256 funded);
-    error InvalidProof(uint256 runId, address account, uint256 cumulativeAmount);
-    error NothingToClaim(uint256 runId, address account);
-    /// The roots promise more than was allocated: only a faulty coordinator can cause this.
-    error ClaimExceedsAllocation(uint256 runId, uint256 claimed, uint256 allocated);
-    error NothingToWithdraw(uint256 runId);
 
     /**
      * @notice Creates a run owned by the caller.

@@ -5,6 +5,10 @@
  * Failures are CohortErrors: E_LEDGER_REVERTED (with the custom error name in `details.error`,
  * see revertName), E_CHAIN_UNAVAILABLE, E_LEDGER_ROUND_CONFLICT.
  *
+ * Each operation X exports, as viem's actions do, `XParameters` (its argument), `XReturnType` (what
+ * it resolves to) and `XErrorType` (the CohortError codes it can reject with), so callers can name
+ * them and a change shows up at every use.
+ *
  * @example
  *   const signer = walletSigner(privateKey, await connectChain(rpcUrl));
  *   const ledger = connectLedger(address, signer, { fromBlock: deployBlock });
@@ -15,13 +19,21 @@ import {
   Contract, JsonRpcProvider, Network, NonceManager, Wallet, ZeroAddress, ZeroHash,
   type ContractRunner, type Provider,
 } from 'ethers';
-import { CohortError } from '../core/protocol/errors.js';
-import { LEDGER_ABI, ERC20_ABI } from './ledger-abi.js';
+import { CohortError, type ErrorCode } from '../core/protocol/errors.js';
+import { ERC20_ABI } from './erc20-abi.js';
+import { LEDGER_ABI } from './ledger-abi.js';
 import { roundRecords } from './ledger-events.js';
 import { call, findEvent, revertName, send, signerOf, txResult, type Ledger, type TxResult } from './ledger-tx.js';
 import { packRound, sumRound, type RewardEntry, type RewardProof } from './merkle.js';
 
 export { revertName, type Ledger, type OnChain, type TxResult } from './ledger-tx.js';
+
+/** A CohortError whose code is one of `C`. */
+export type LedgerErrorType<C extends ErrorCode> = CohortError & { readonly code: C };
+/** A transaction: reverted (the contract's error name in `details.error`) or the chain did not answer. */
+export type TxErrorType = LedgerErrorType<'E_LEDGER_REVERTED' | 'E_CHAIN_UNAVAILABLE'>;
+/** A view call: the same two ways to fail. */
+export type CallErrorType = TxErrorType;
 
 export interface RunStatus {
   readonly runId: bigint;
@@ -49,7 +61,11 @@ export interface RunStatus {
  * A provider that never probes the network again (a chain outage then fails calls fast instead of
  * retrying forever in the background). Asks eth_chainId once unless `chainId` is given.
  */
-export async function connectChain(rpcUrl: string, options: { chainId?: number; pollingIntervalMs?: number } = {}): Promise<JsonRpcProvider> {
+export type ConnectChainParameters = { chainId?: number; pollingIntervalMs?: number };
+export type ConnectChainReturnType = JsonRpcProvider;
+export type ConnectChainErrorType = LedgerErrorType<'E_CHAIN_UNAVAILABLE'>;
+
+export async function connectChain(rpcUrl: string, options: ConnectChainParameters = {}): Promise<ConnectChainReturnType> {
   let chainId = options.chainId;
   if (chainId === undefined) {
     const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
@@ -70,15 +86,17 @@ export async function connectChain(rpcUrl: string, options: { chainId?: number; 
 }
 
 /** A wallet wrapped in a NonceManager, so back-to-back transactions get consecutive nonces. */
-export function walletSigner(privateKey: string, provider: Provider): NonceManager {
+export type WalletSignerParameters = [privateKey: string, provider: Provider];
+export type WalletSignerReturnType = NonceManager;
+
+export function walletSigner(...[privateKey, provider]: WalletSignerParameters): WalletSignerReturnType {
   return new NonceManager(new Wallet(privateKey, provider));
 }
 
-export function connectLedger(
-  address: string,
-  runner: ContractRunner,
-  options: { fromBlock?: number; receiptTimeoutMs?: number } = {},
-): Ledger {
+export type ConnectLedgerParameters = { fromBlock?: number; receiptTimeoutMs?: number };
+export type ConnectLedgerReturnType = Ledger;
+
+export function connectLedger(address: string, runner: ContractRunner, options: ConnectLedgerParameters = {}): ConnectLedgerReturnType {
   return {
     address,
     contract: new Contract(address, LEDGER_ABI, runner),
@@ -89,10 +107,12 @@ export function connectLedger(
 }
 
 /** Creates a run owned by the signer; `token` ZeroAddress (default) pays in ETH. */
-export async function createRun(
-  ledger: Ledger,
-  params: { coordinator: string; token?: string; configHash?: string },
-): Promise<TxResult & { runId: bigint }> {
+export type CreateRunParameters = { coordinator: string; token?: string; configHash?: string };
+export type CreateRunReturnType = TxResult & { runId: bigint };
+/** Reverts: ZeroAddress. */
+export type CreateRunErrorType = TxErrorType;
+
+export async function createRun(ledger: Ledger, params: CreateRunParameters): Promise<CreateRunReturnType> {
   const receipt = await send(ledger, 'createRun', [params.coordinator, params.token ?? ZeroAddress, params.configHash ?? ZeroHash]);
   const event = findEvent(ledger, receipt, 'RunCreated');
   return { ...txResult(receipt), runId: event.args[0] as bigint };
@@ -102,7 +122,12 @@ export async function createRun(
  * Funds a run: ETH as value, or an ERC-20 pulled from the signer (approving the ledger first if the
  * allowance is short). Returns the amount credited (less than `amount` for fee-on-transfer tokens).
  */
-export async function fundRun(ledger: Ledger, params: { runId: bigint; amount: bigint }): Promise<TxResult & { credited: bigint }> {
+export type FundRunParameters = { runId: bigint; amount: bigint };
+export type FundRunReturnType = TxResult & { credited: bigint };
+/** Reverts: RunNotFound, RunAlreadyEnded, ZeroAmount, WrongValue, SafeERC20FailedOperation; E_LEDGER_INPUT without a signer. */
+export type FundRunErrorType = TxErrorType | LedgerErrorType<'E_LEDGER_INPUT'>;
+
+export async function fundRun(ledger: Ledger, params: FundRunParameters): Promise<FundRunReturnType> {
   const { token } = await runStatus(ledger, params.runId);
   let value = 0n;
   if (token === ZeroAddress) {
@@ -119,6 +144,10 @@ export async function fundRun(ledger: Ledger, params: { runId: bigint; amount: b
 }
 
 export type RecordOutcome = TxResult & { status: 'recorded' | 'already-recorded'; packedBytes: number };
+export type RecordRoundParameters = { runId: bigint; round: number; modelHash?: string; entries: readonly RewardEntry[]; cumulativeRoot: string };
+export type RecordRoundReturnType = RecordOutcome;
+/** Reverts: RunNotFound, NotCoordinator, RunAlreadyEnded, BadPacking, AllocationExceedsFunds; a different root already on chain is E_LEDGER_ROUND_CONFLICT. */
+export type RecordRoundErrorType = TxErrorType | LedgerErrorType<'E_LEDGER_ROUND_CONFLICT'>;
 
 /**
  * Records a round: `entries` are this round's (worker, amount); `cumulativeRoot` is the root of the
@@ -126,10 +155,7 @@ export type RecordOutcome = TxResult & { status: 'recorded' | 'already-recorded'
  * chain with the same root (a retry after a crash or an outage), resolves 'already-recorded' with
  * the original transaction. A different root for the same round is E_LEDGER_ROUND_CONFLICT.
  */
-export async function recordRound(
-  ledger: Ledger,
-  params: { runId: bigint; round: number; modelHash?: string; entries: readonly RewardEntry[]; cumulativeRoot: string },
-): Promise<RecordOutcome> {
+export async function recordRound(ledger: Ledger, params: RecordRoundParameters): Promise<RecordRoundReturnType> {
   const packed = packRound(params.entries);
   const args = [params.runId, params.round, params.modelHash ?? ZeroHash, sumRound(params.entries), packed, params.cumulativeRoot];
   try {
@@ -159,25 +185,45 @@ export async function recordRound(
 }
 
 /** Claims for `proof.account` (the funds go only there, whoever signs). Returns the amount paid. */
-export async function claim(ledger: Ledger, params: { runId: bigint } & RewardProof): Promise<TxResult & { amount: bigint }> {
+export type ClaimParameters = { runId: bigint } & RewardProof;
+export type ClaimReturnType = TxResult & { amount: bigint };
+/** Reverts: InvalidProof, NothingToClaim, ClaimExceedsAllocation, FailedCall, SafeERC20FailedOperation. */
+export type ClaimErrorType = TxErrorType;
+
+export async function claim(ledger: Ledger, params: ClaimParameters): Promise<ClaimReturnType> {
   const receipt = await send(ledger, 'claim', [params.runId, params.account, params.cumulativeAmount, [...params.proof]]);
   const event = findEvent(ledger, receipt, 'Claimed');
   return { ...txResult(receipt), amount: event.args[2] as bigint };
 }
 
 /** Ends a run (researcher or coordinator): no more funding or rounds; claims stay open. */
-export async function endRun(ledger: Ledger, params: { runId: bigint }): Promise<TxResult> {
+export type EndRunParameters = { runId: bigint };
+export type EndRunReturnType = TxResult;
+/** Reverts: RunNotFound, NotResearcherOrCoordinator, RunAlreadyEnded. */
+export type EndRunErrorType = TxErrorType;
+
+export async function endRun(ledger: Ledger, params: EndRunParameters): Promise<EndRunReturnType> {
   return txResult(await send(ledger, 'endRun', [params.runId]));
 }
 
 /** Sends the researcher (the signer) the never-allocated funds of an ended run. */
-export async function withdraw(ledger: Ledger, params: { runId: bigint }): Promise<TxResult & { amount: bigint }> {
+export type WithdrawParameters = { runId: bigint };
+export type WithdrawReturnType = TxResult & { amount: bigint };
+/** Reverts: RunNotFound, NotResearcher, RunNotEnded, NothingToWithdraw. */
+export type WithdrawErrorType = TxErrorType;
+
+export async function withdraw(ledger: Ledger, params: WithdrawParameters): Promise<WithdrawReturnType> {
   const receipt = await send(ledger, 'withdraw', [params.runId]);
   const event = findEvent(ledger, receipt, 'Withdrawn');
   return { ...txResult(receipt), amount: event.args[2] as bigint };
 }
 
-export async function runStatus(ledger: Ledger, runId: bigint): Promise<RunStatus> {
+export type RunStatusParameters = [runId: bigint];
+export type RunStatusReturnType = RunStatus;
+/** Reverts: RunNotFound. */
+export type RunStatusErrorType = CallErrorType;
+
+export async function runStatus(ledger: Ledger, ...[runId]: RunStatusParameters): Promise<RunStatusReturnType> {
   const r = (await call(ledger, 'getRun', [runId])) as unknown as {
     researcher: string; coordinator: string; token: string; ended: boolean; nextRound: bigint; roundsRecorded: bigint;
     root: string; funded: bigint; allocated: bigint; claimed: bigint; withdrawn: bigint;
@@ -190,17 +236,29 @@ export async function runStatus(ledger: Ledger, runId: bigint): Promise<RunStatu
   };
 }
 
-export async function runCount(ledger: Ledger): Promise<bigint> {
+export type RunCountParameters = [];
+export type RunCountReturnType = bigint;
+export type RunCountErrorType = CallErrorType;
+
+export async function runCount(ledger: Ledger): Promise<RunCountReturnType> {
   return (await call(ledger, 'runCount', [])) as bigint;
 }
 
 /** Cumulative amount already paid to `account` in `runId`. */
-export async function paidOf(ledger: Ledger, runId: bigint, account: string): Promise<bigint> {
+export type PaidOfParameters = [runId: bigint, account: string];
+export type PaidOfReturnType = bigint;
+export type PaidOfErrorType = CallErrorType;
+
+export async function paidOf(ledger: Ledger, ...[runId, account]: PaidOfParameters): Promise<PaidOfReturnType> {
   return (await call(ledger, 'paidOf', [runId, account])) as bigint;
 }
 
 /** Reward balance of `account`: ETH when `token` is ZeroAddress, else the ERC-20's balanceOf. */
-export async function rewardBalance(provider: Provider, token: string, account: string): Promise<bigint> {
+export type RewardBalanceParameters = [provider: Provider, token: string, account: string];
+export type RewardBalanceReturnType = bigint;
+export type RewardBalanceErrorType = CallErrorType;
+
+export async function rewardBalance(...[provider, token, account]: RewardBalanceParameters): Promise<RewardBalanceReturnType> {
   if (token === ZeroAddress) return provider.getBalance(account);
   return (await new Contract(token, ERC20_ABI, provider).getFunction('balanceOf')(account)) as bigint;
 }

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/**
+ * @title IContributionLedger
+ * @notice The ledger's external surface: what the coordinator, the workers and anyone auditing a
+ * run call or read. ContributionLedger.sol implements it. The TypeScript ABI the clients use
+ * (contracts/ledger-abi.ts) is generated from the compiler's output by scripts/build-contracts.mjs,
+ * never written by hand.
+ */
+interface IContributionLedger {
+    /// What `getRun` returns: the stored run plus its id.
+    struct RunView {
+        uint256 runId;
+        address researcher;
+        address coordinator;
+        address token;
+        bool ended;
+        uint32 nextRound;
+        uint32 roundsRecorded;
+        bytes32 root;
+        uint256 funded;
+        uint256 allocated;
+        uint256 claimed;
+        uint256 withdrawn;
+    }
+
+    event RunCreated(
+        uint256 indexed runId,
+        address indexed researcher,
+        address indexed coordinator,
+        address token,
+        bytes32 configHash
+    );
+    event RunFunded(uint256 indexed runId, address indexed from, uint256 amount);
+    /// `packed` is abi.encodePacked of (address worker, uint96 amount) pairs: 32 bytes per worker.
+    event RoundRecorded(
+        uint256 indexed runId,
+        uint256 indexed round,
+        bytes32 modelHash,
+        uint256 roundTotal,
+        bytes32 cumulativeRoot,
+        bytes packed
+    );
+    event Claimed(uint256 indexed runId, address indexed account, uint256 amount, uint256 cumulativeAmount);
+    event RunEnded(uint256 indexed runId, address indexed by);
+    event Withdrawn(uint256 indexed runId, address indexed to, uint256 amount);
+
+    error ZeroAddress();
+    error ZeroAmount();
+    error RunNotFound(uint256 runId);
+    error NotCoordinator(uint256 runId, address caller);
+    error NotResearcher(uint256 runId, address caller);
+    error NotResearcherOrCoordinator(uint256 runId, address caller);
+    error RunAlreadyEnded(uint256 runId);
+    error RunNotEnded(uint256 runId);
+    error WrongValue(uint256 expected, uint256 received);
+    /// `round` is below `nextRound`: it, or a later round, is already recorded. Roots are cumulative,
+    /// so an older round can never be recorded after a newer one.
+    error RoundAlreadyRecorded(uint256 runId, uint256 round, uint256 nextRound);
+    error BadPacking(uint256 length);
+    error AllocationExceedsFunds(uint256 runId, uint256 allocated, uint256 funded);
+    error InvalidProof(uint256 runId, address account, uint256 cumulativeAmount);
+    error NothingToClaim(uint256 runId, address account);
+    /// The roots promise more than was allocated: only a faulty coordinator can cause this.
+    error ClaimExceedsAllocation(uint256 runId, uint256 claimed, uint256 allocated);
+    error NothingToWithdraw(uint256 runId);
+
+    function createRun(address coordinator, address token, bytes32 configHash) external returns (uint256 runId);
+
+    /// ETH runs take `amount` as msg.value; token runs pull it from the caller (approve first).
+    function fund(uint256 runId, uint256 amount) external payable;
+
+    /// Coordinator only. `cumulativeRoot` covers every worker's total over all rounds so far.
+    function recordRound(
+        uint256 runId,
+        uint32 round,
+        bytes32 modelHash,
+        uint256 roundTotal,
+        bytes calldata packed,
+        bytes32 cumulativeRoot
+    ) external;
+
+    /// Pays `account` (whoever sends it) its cumulative amount less what it was already paid.
+    function claim(uint256 runId, address account, uint256 cumulativeAmount, bytes32[] calldata proof) external returns (uint256 amount);
+
+    /// Researcher or coordinator: no more funding or rounds; claims stay open.
+    function endRun(uint256 runId) external;
+
+    /// Researcher only, once ended: the never-allocated funds.
+    function withdraw(uint256 runId) external returns (uint256 amount);
+
+    function runCount() external view returns (uint256);
+
+    function getRun(uint256 runId) external view returns (RunView memory view_);
+
+    function paidOf(uint256 runId, address account) external view returns (uint256);
+}
