@@ -149,6 +149,8 @@ async function startDemoWorkers(options: DemoOptions, coordinator: Coordinator, 
     pageUrl: coordinator.workerPageUrl,
     count: options.browserWorkers,
     shards: Array.from({ length: options.browserWorkers }, (_, j) => ({ index: options.workers + j, count: total })),
+    // Tabs refuse plain runs by default; the demo's own run is what it asked for.
+    requireSecureAggregation: options.config.secureAggregation !== false,
     log: (tab, line) => {
       if (options.verbose) process.stderr.write(`[tab ${tab}] ${line}\n`);
     },

@@ -33,6 +33,8 @@ export interface LaunchBrowserWorkersOptions {
   coordinatorUrl?: string | undefined;
   /** Join at once (default true). */
   autostart?: boolean;
+  /** false: the tabs also join runs without secure aggregation (requireSecureAggregation=0); tabs refuse them by default. */
+  requireSecureAggregation?: boolean;
   /** One line per console message, page error and failed request of tab `tab`. */
   log?: (tab: number, line: string) => void;
   /** Use an already launched browser (it is not closed by close()). */
@@ -58,7 +60,7 @@ function pick<T>(value: T | ReadonlyArray<T> | undefined, i: number): T | undefi
 /** The page URL for one tab. */
 export function browserWorkerUrl(
   pageUrl: string,
-  tab: { shard: { index: number; count: number }; backend?: BrowserBackend | undefined; maxLocalSteps?: number | undefined; coordinatorUrl?: string | undefined; autostart?: boolean },
+  tab: { shard: { index: number; count: number }; backend?: BrowserBackend | undefined; maxLocalSteps?: number | undefined; coordinatorUrl?: string | undefined; autostart?: boolean; requireSecureAggregation?: boolean },
 ): string {
   const url = new URL(pageUrl);
   url.searchParams.set('shard', `${tab.shard.index}/${tab.shard.count}`);
@@ -67,6 +69,7 @@ export function browserWorkerUrl(
   if (tab.backend) url.searchParams.set('backend', tab.backend);
   if (tab.maxLocalSteps !== undefined) url.searchParams.set('maxSteps', String(tab.maxLocalSteps));
   if (tab.coordinatorUrl) url.searchParams.set('coordinator', tab.coordinatorUrl);
+  if (tab.requireSecureAggregation === false) url.searchParams.set('requireSecureAggregation', '0');
   return url.toString();
 }
 
@@ -93,6 +96,7 @@ export async function launchBrowserWorkers(options: LaunchBrowserWorkersOptions)
         maxLocalSteps: pick(options.maxLocalSteps, i),
         coordinatorUrl: options.coordinatorUrl,
         autostart: options.autostart,
+        requireSecureAggregation: options.requireSecureAggregation,
       });
       await page.goto(url, { waitUntil: 'load' });
       pages.push(page);

@@ -92,9 +92,9 @@ export interface TestCoordinator {
  * (startCoordinator calls registerWorkerPageRoutes). Until that is wired, the same routes are served
  * by a side server here and the tabs are pointed at the coordinator with ?coordinator=.
  */
-export async function startTestCoordinator(config: RunConfig): Promise<TestCoordinator> {
+export async function startTestCoordinator(config: RunConfig, options: { publicUrls?: string[] } = {}): Promise<TestCoordinator> {
   const dir = scratchDir('cohort-browser-');
-  const coordinator = await startCoordinator({ host: '127.0.0.1', port: 0, storePath: join(dir, 'run.sqlite'), config });
+  const coordinator = await startCoordinator({ host: '127.0.0.1', port: 0, storePath: join(dir, 'run.sqlite'), config, publicUrls: options.publicUrls });
   const served = await fetch(`${coordinator.httpUrl}/worker/`).then((r) => r.status, () => 0);
   let side: Server | undefined;
   let pageUrl = `${coordinator.httpUrl}/worker/`;

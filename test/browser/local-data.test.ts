@@ -82,6 +82,7 @@ describe('files a volunteer picks', () => {
     const traffic = await watchTraffic(page);
     const url = new URL(server.pageUrl);
     url.searchParams.set('wallet', 'tab');
+    url.searchParams.set('requireSecureAggregation', '0'); // a plain run: tabs refuse those by default
     if (server.coordinatorUrl) url.searchParams.set('coordinator', server.coordinatorUrl);
     await page.goto(url.toString());
     await page.evaluate(() => window.cohort.ready);

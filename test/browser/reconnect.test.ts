@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowserWorkers, type BrowserWorkers } from '../../worker-browser/launch.js';
 import { browserTestConfig, PREPARE_TIMEOUT_MS, prepareBrowserTests, startTestCoordinator, waitForState, type TestCoordinator } from './helpers.js';
 
-/** A TCP relay to `target` whose open connections can be cut at once. */
-async function relay(target: number): Promise<{ port: number; cut(): number; close(): Promise<void> }> {
+/** A TCP relay to `target()` (asked at each connection) whose open connections can be cut at once. */
+async function relay(target: () => number): Promise<{ port: number; cut(): number; close(): Promise<void> }> {
   const open = new Set<Socket>();
   const server: Server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1');
+    const upstream = connect(target(), '127.0.0.1');
     for (const s of [client, upstream]) {
       open.add(s);
       s.on('close', () => open.delete(s));
@@ -51,13 +51,17 @@ describe('a tab that loses the network', () => {
 
   it('reconnects, signs in again and finishes the run', async () => {
     // Prepare: the plain-JS cpu backend makes a round last a few seconds, long enough to cut into.
-    server = await startTestCoordinator(browserTestConfig({ rounds: 3, minClients: 1, maxLocalSteps: 25, maxRoundRetries: 2, roundTimeoutMs: 60_000 }));
-    link = await relay(server.coordinator.port);
+    // The tab reaches the coordinator, page included, only through the relay: the coordinator lists
+    // the relay's URL as public, since a worker signs the URL it dialled.
+    link = await relay(() => server.coordinator.port);
+    server = await startTestCoordinator(browserTestConfig({ rounds: 3, minClients: 1, maxLocalSteps: 25, maxRoundRetries: 2, roundTimeoutMs: 60_000 }), {
+      publicUrls: [`ws://127.0.0.1:${link.port}/ws`],
+    });
     tabs = await launchBrowserWorkers({
-      pageUrl: server.pageUrl,
-      coordinatorUrl: `ws://127.0.0.1:${link.port}/ws`,
+      pageUrl: `http://127.0.0.1:${link.port}/worker/`,
       count: 1,
       forceBackend: 'cpu',
+      requireSecureAggregation: false, // a plain run: tabs refuse those unless told otherwise
     });
     const page = tabs.pages[0]!;
 

@@ -29,6 +29,7 @@ describe('a tab closed mid-round', () => {
       coordinatorUrl: server.coordinatorUrl,
       count: 3,
       forceBackend: ['wasm', 'wasm', 'cpu'],
+      requireSecureAggregation: false, // a plain run: tabs refuse those unless told otherwise
     });
     await eventually(() => (engine.readyCount() === 3 ? true : undefined), 60_000);
     const leaving = await waitForState(tabs.pages[2]!, (s) => s.address !== undefined);

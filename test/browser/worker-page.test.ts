@@ -38,6 +38,7 @@ describe('the worker page', () => {
       pageUrl: server.pageUrl,
       coordinatorUrl: server.coordinatorUrl,
       count: 1,
+      requireSecureAggregation: false, // a plain run: tabs refuse those unless told otherwise
       log: (_tab, line) => lines.push(line),
     });
     const page = tabs.pages[0]!;

@@ -14,6 +14,8 @@ export interface HostileCoordinator {
   readonly received: WorkerMessage[];
   /** The worker's socket once it connected. */
   connection(): Promise<WebSocket>;
+  /** How many connections were made to it so far. */
+  connectionCount(): number;
   send(message: object): void;
   /** Resolves with the first received message of `type` (already received or future). */
   next<T extends WorkerMessage['type']>(type: T, timeoutMs?: number): Promise<Extract<WorkerMessage, { type: T }>>;
@@ -28,12 +30,14 @@ export async function startHostileCoordinator(onConnect?: (socket: WebSocket) =>
   const received: WorkerMessage[] = [];
   const waiters: Array<() => void> = [];
   let current: WebSocket | undefined;
+  let connections = 0;
   let resolveConnection!: (socket: WebSocket) => void;
   const connected = new Promise<WebSocket>((resolve) => (resolveConnection = resolve));
   let resolveClosed!: (code: number) => void;
   const closedOnce = new Promise<number>((resolve) => (resolveClosed = resolve));
   wss.on('connection', (socket) => {
     current = socket;
+    connections++;
     socket.on('message', (data: Buffer) => {
       received.push(decodeWorkerMessage(new Uint8Array(data)));
       for (const wake of waiters.splice(0)) wake();
@@ -47,6 +51,7 @@ export async function startHostileCoordinator(onConnect?: (socket: WebSocket) =>
     url: `ws://127.0.0.1:${port}/ws`,
     received,
     connection: () => connected,
+    connectionCount: () => connections,
     send(message) {
       current?.send(encodeMessage(message));
     },

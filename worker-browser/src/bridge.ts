@@ -56,6 +56,8 @@ export interface StartRequest {
   maxLocalSteps?: number | undefined;
   /** URL prefix of the tfjs wasm binaries (setWasmPaths). */
   wasmPaths: string;
+  /** Refuse a run without secure aggregation (E_SECAGG_REQUIRED); tabs do by default. */
+  requireSecureAggregation: boolean;
 }
 
 export interface BenchmarkRequest {

@@ -19,6 +19,10 @@ import { chooseSigner, injectedProvider, tabSigner, type PageSigner } from './wa
 const params = readParams(window.location);
 const state = initialState({
   coordinatorUrl: params.coordinatorUrl,
+  ownCoordinatorUrl: params.ownCoordinatorUrl,
+  // A coordinator named by a link is joined, and signed for, only once the volunteer confirms it.
+  coordinatorUnconfirmed: params.foreignCoordinator,
+  requireSecureAggregation: params.requireSecureAggregation,
   secure: window.isSecureContext,
   crossOriginIsolated: window.crossOriginIsolated,
   hidden: document.visibilityState === 'hidden',
@@ -55,6 +59,8 @@ const rewards = new RewardsPanel({
 
 async function join(): Promise<void> {
   if (state.joined) return;
+  // Autostart or a Join click alike: a foreign coordinator waits for the prompt's answer.
+  if (state.coordinatorUnconfirmed) return update();
   state.lastError = undefined;
   const data: DataSource = params.shard
     ? // The demo data is served beside this page (registerWorkerPageRoutes serves both).
@@ -92,8 +98,23 @@ async function join(): Promise<void> {
     backend: params.backend,
     maxLocalSteps: params.maxLocalSteps,
     wasmPaths,
+    requireSecureAggregation: params.requireSecureAggregation,
   });
   update();
+}
+
+/** The volunteer trusts the link's coordinator: join it now. */
+function confirmForeignCoordinator(): void {
+  state.coordinatorUnconfirmed = false;
+  addLog(state, `you confirmed the coordinator ${state.coordinatorUrl}`);
+  void join();
+}
+
+/** The volunteer declines it: this page again, without the link's coordinator (and its other knobs kept). */
+function useOwnCoordinator(): void {
+  const url = new URL(window.location.href);
+  url.searchParams.delete('coordinator');
+  window.location.replace(url.href);
 }
 
 function leave(): void {
@@ -177,6 +198,8 @@ function wire(): void {
   const button = document.getElementById('join') as HTMLButtonElement;
   button.addEventListener('click', () => (state.joined ? leave() : void join()));
   document.getElementById('export-key')?.addEventListener('click', exportKey);
+  document.getElementById('confirm-foreign')?.addEventListener('click', confirmForeignCoordinator);
+  document.getElementById('use-own-coordinator')?.addEventListener('click', useOwnCoordinator);
   document.getElementById('clear-data')?.addEventListener('click', () => void forgetData());
   document.getElementById('rewards-claim')?.addEventListener('click', () => void rewards.claim());
   document.getElementById('rewards-refresh')?.addEventListener('click', () => void rewards.refresh());
@@ -214,7 +237,8 @@ async function boot(): Promise<void> {
     state.wallet = 'injected';
   }
   update();
-  void rewards.refresh();
+  // Not even a rewards lookup goes to a coordinator the volunteer has not confirmed.
+  if (!state.coordinatorUnconfirmed) void rewards.refresh();
   if (params.autostart) await join();
 }
 

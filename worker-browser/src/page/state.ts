@@ -10,6 +10,15 @@ export interface PageState {
   joined: boolean;
   connection: Connection;
   coordinatorUrl: string;
+  /**
+   * Set while the link's coordinator is not the page's own and the volunteer has not confirmed it:
+   * until then nothing connects to it and nothing is signed for it.
+   */
+  coordinatorUnconfirmed: boolean;
+  /** The coordinator that served this page (this origin's /ws). */
+  ownCoordinatorUrl: string;
+  /** Refuse runs without secure aggregation (the default; a link may turn it off). */
+  requireSecureAggregation: boolean;
   address: string | undefined;
   wallet: 'injected' | 'tab' | undefined;
   adapter: AdapterInfo | null;
@@ -35,8 +44,13 @@ export interface PageState {
   log: string[];
 }
 
-export function initialState(init: Pick<PageState, 'coordinatorUrl' | 'secure' | 'crossOriginIsolated' | 'hidden'>): PageState {
+export function initialState(
+  init: Pick<PageState, 'coordinatorUrl' | 'secure' | 'crossOriginIsolated' | 'hidden'> & Partial<Pick<PageState, 'coordinatorUnconfirmed' | 'requireSecureAggregation' | 'ownCoordinatorUrl'>>,
+): PageState {
   return {
+    coordinatorUnconfirmed: false,
+    requireSecureAggregation: true,
+    ownCoordinatorUrl: init.coordinatorUrl,
     ...init,
     joined: false,
     connection: 'not joined',

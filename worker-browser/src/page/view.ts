@@ -17,6 +17,7 @@ function text(id: string, value: string): void {
 export function render(state: PageState): void {
   el('secure-warning').hidden = state.secure;
   el('hidden-note').hidden = !(state.hidden && state.joined);
+  renderConfirmation(state);
 
   text('connection', state.connection);
   text('coordinator', state.coordinatorUrl);
@@ -56,6 +57,15 @@ export function render(state: PageState): void {
     log.replaceChildren(...state.log.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
     log.scrollTop = log.scrollHeight;
   }
+}
+
+/** The foreign-coordinator prompt (see params.ts): shown until the volunteer decides. */
+function renderConfirmation(state: PageState): void {
+  el('coordinator-confirm').hidden = !state.coordinatorUnconfirmed;
+  if (!state.coordinatorUnconfirmed) return;
+  text('confirm-foreign-url', state.coordinatorUrl);
+  text('confirm-own-url', state.ownCoordinatorUrl);
+  el('confirm-plain-note').hidden = state.requireSecureAggregation;
 }
 
 const REWARDS_NOTES: Record<RewardsState['status'], string> = {

@@ -49,6 +49,7 @@ function start(request: StartRequest): void {
   const current = new WorkerSession({
     url: request.coordinatorUrl,
     kind: 'browser',
+    requireSecureAggregation: request.requireSecureAggregation,
     client: `cohort-worker-browser/0.1 (${navigator.userAgent.slice(0, 120)})`,
     signer: { address: request.address, signMessage: signOnPage },
     // Secure aggregation: peers' advertised keys carry their EIP-191 identity signatures.
