@@ -24,15 +24,15 @@ export interface FrameTransport {
   send(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
   readonly open: boolean;
+  /** The peer's IP address, where the transport has one; it is counted against maxConnectionsPerIp. */
+  readonly peer?: string | undefined;
+  /** Tells the transport the largest frame it may buffer now (small before sign-in). */
+  limitFrames?(maxBytes: number): void;
   /**
    * The URLs a worker on this transport can have dialled, when they are not the coordinator's
    * public URLs (the in-memory twin: memory://coordinator). A hello signed for any other is refused.
    */
   readonly signInUrls?: readonly string[];
-  /** The peer's IP address, where the transport has one; it is counted against maxConnectionsPerIp. */
-  readonly peer?: string | undefined;
-  /** Tells the transport the largest frame it may buffer now (small before sign-in). */
-  limitFrames?(maxBytes: number): void;
 }
 
 export interface WorkerSessionsOptions {

@@ -43,9 +43,9 @@ export const ERROR_CODES = {
   E_BACKEND_UNAVAILABLE: { close: 4104, summary: 'requested tfjs backend cannot be used here' },
   E_KEY_FILE: { close: 4105, summary: 'key file is missing, unreadable or insecure' },
   E_STORE: { close: 4106, summary: 'run store error' },
+  E_STORE_VERSION: { close: 4107, summary: 'the run store was written by a newer Cohort; upgrade to open it' },
   // Local (never on the wire): the chain and the contribution ledger
   E_CHAIN_UNAVAILABLE: { close: 4110, summary: 'the chain RPC endpoint cannot be reached' },
-  E_STORE_VERSION: { close: 4107, summary: 'the run store was written by a newer Cohort; upgrade to open it' },
   E_CHAIN_NODE: { close: 4111, summary: 'the local anvil chain failed to start or stopped' },
   E_LEDGER_ARTIFACT: { close: 4112, summary: 'contract artifact missing or invalid; run npm run build' },
   E_LEDGER_REVERTED: { close: 4113, summary: 'the ledger contract reverted the transaction' },
