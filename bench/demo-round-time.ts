@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalWorkers } from '../coordinator/cli/local-workers.js';
 import { parseRunConfig } from '../coordinator/engine/run-config.js';
-import { startCoordinator } from '../coordinator/server/coordinator.js';
+import { startCoordinator } from '../coordinator/app/start-coordinator.js';
 
 const WORKERS = 4;
 const ROUNDS = 4;

@@ -16,7 +16,7 @@ import { launchBrowserWorkers, type BrowserWorkers } from '../worker-browser/lau
 import { createLogger, type LogFormat } from '../coordinator/log.js';
 import { finishDemoChain, startDemoChain, type DemoChainOptions, type DemoChainSummary } from '../coordinator/ledger/demo-chain.js';
 import { DEFAULT_LIMITS } from '../core/protocol/limits.js';
-import { startCoordinator } from '../coordinator/server/coordinator.js';
+import { startCoordinator } from '../coordinator/app/start-coordinator.js';
 import { LocalWorkers } from '../coordinator/cli/local-workers.js';
 import { formatEvent } from '../coordinator/cli/progress.js';
 

@@ -14,7 +14,7 @@ import { evaluateWeights } from '../core/train/federated-evaluate.js';
 import type { WorkerKind } from '../core/protocol/messages.js';
 import { trainLocally } from '../core/train/local-train.js';
 import { getFlatWeights, setFlatWeights } from '../core/train/weights.js';
-import { WorkerSession, type SessionEnd, type WorkerEvent } from '../core/worker/session.js';
+import { WorkerClient, type SessionEnd, type WorkerEvent } from '../core/worker/client.js';
 import { selectBackend, type BackendRequest } from './backends/select.js';
 import { loadDirectoryDataset } from './data/directory.js';
 import { mnistShard } from './data/mnist.js';
@@ -42,7 +42,7 @@ export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
   let data: LocalDataset | undefined;
   let heldOut: LocalDataset | undefined;
 
-  const session = new WorkerSession({
+  const session = new WorkerClient({
     url: options.coordinator,
     kind: options.kind ?? 'node',
     client: 'cohort-worker-node/0.1',

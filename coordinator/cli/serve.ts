@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, type WireLimits } from '../../core/protocol/limits.js';
 import type { RunConfig } from '../engine/run-config.js';
 import type { LedgerConfig } from '../ledger/ledger-config.js';
 import { createLogger, type LogFormat, type LogLevel } from '../log.js';
-import { startCoordinator } from '../server/coordinator.js';
+import { startCoordinator } from '../app/start-coordinator.js';
 import { LocalWorkers } from './local-workers.js';
 import { ProgressBar, trackRounds } from './progress-bar.js';
 import { formatEvent } from './progress.js';

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunDelta, RunSnapshot } from './api-types.js';
 import type { LiveRunState } from './live-state.js';
-import { PerIpQuota } from '../server/per-ip-quota.js';
+import { PerIpQuota } from '../transport/per-ip-quota.js';
 
 export interface StreamLimits {
   /** Pages following at once; more get 503. */

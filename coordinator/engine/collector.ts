@@ -8,7 +8,7 @@
  */
 import type { TrainConfig, TrainedMessage, UpdateMessage } from '../../core/protocol/messages.js';
 import type { SecAggReply } from '../../core/protocol/secagg.js';
-import type { ReadyWorker, WorkerChannel } from './channel.js';
+import type { ReadyWorker, WorkerChannel } from '../transport/channel.js';
 import type { RoundOutcome } from './round-state.js';
 
 /** What both collectors are given. */

@@ -9,7 +9,7 @@ import type { TrainConfig } from '../../core/protocol/messages.js';
 import type { DpRoundPlan } from '../privacy/dp-round.js';
 import type { RoundAggregate, Strategy } from '../strategy/strategy.js';
 import type { RunStore } from '../store/run-store.js';
-import type { ReadyWorker } from './channel.js';
+import type { ReadyWorker } from '../transport/channel.js';
 import type { RoundCollector } from './collector.js';
 import type { EngineEvent } from './events.js';
 import type { RunConfig } from './run-config.js';

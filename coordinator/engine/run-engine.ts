@@ -15,7 +15,7 @@ import type { TrainedMessage, UpdateMessage, WelcomeMessage } from '../../core/p
 import type { SecAggReply } from '../../core/protocol/secagg.js';
 import type { Strategy } from '../strategy/strategy.js';
 import type { RunStore } from '../store/run-store.js';
-import type { ReadyWorker, WorkerChannel } from './channel.js';
+import type { ReadyWorker, WorkerChannel } from '../transport/channel.js';
 import type { RoundCollector } from './collector.js';
 import type { EngineEvent, EngineListener } from './events.js';
 import type { RunPrivacy } from './run-privacy.js';

@@ -1,5 +1,5 @@
 /** Per-worker participation counters, for the run summary, the dashboard and /metrics. */
-import type { ReadyWorker } from './channel.js';
+import type { ReadyWorker } from '../transport/channel.js';
 
 export interface WorkerStats {
   address: string;

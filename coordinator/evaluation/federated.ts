@@ -12,7 +12,7 @@
  */
 import { CohortError } from '../../core/protocol/errors.js';
 import { EVALUATE_TYPE, type EvaluateMessage, type EvaluationMessage } from '../../core/protocol/evaluate.js';
-import type { ReadyWorker, WorkerChannel } from '../engine/channel.js';
+import type { ReadyWorker, WorkerChannel } from '../transport/channel.js';
 import { selectWorkers } from '../engine/selection.js';
 
 export interface FederatedEvaluationPlan {

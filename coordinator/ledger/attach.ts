@@ -66,37 +66,7 @@ export async function attachLedger(options: AttachLedgerOptions): Promise<Attach
   const privateKey = options.privateKey ?? loadLedgerKey(config.key);
   const previous = storedBinding(tables, runId);
 
-  // A resumed run may start while the chain is down: its binding (and chain id) is in the store,
-  // and the outbox is made for exactly that. A new run must see its contract run first.
-  let provider: JsonRpcProvider;
-  try {
-    provider = await connectChain(config.rpcUrl, previous ? { chainId: previous.chainId } : {});
-  } catch (err) {
-    throw new CohortError('E_CHAIN_UNAVAILABLE', `ledger: cannot reach ${config.rpcUrl}; the chain is needed to start a paid run`, { cause: err });
-  }
-  const signer = walletSigner(privateKey, provider);
-  const coordinatorAddress = await signer.getAddress();
-  const fromBlock = previous?.fromBlock ?? config.fromBlock;
-  const ledger = connectLedger(previous?.ledgerAddress ?? config.ledgerAddress, signer, { fromBlock });
-
-  let status: RunStatus | undefined;
-  try {
-    status = await runStatus(ledger, previous?.chainRunId ?? config.chainRunId);
-  } catch (err) {
-    if (!(previous && err instanceof CohortError && err.code === 'E_CHAIN_UNAVAILABLE')) {
-      provider.destroy();
-      throw err;
-    }
-    log('warn', `ledger: ${config.rpcUrl} is not answering; rounds wait in the outbox until it does`);
-  }
-  if (status) {
-    try {
-      checkRun(status, coordinatorAddress, config);
-    } catch (err) {
-      provider.destroy();
-      throw err;
-    }
-  }
+  const { provider, ledger, coordinatorAddress, status, fromBlock } = await openChainRun(config, privateKey, previous, log);
 
   const { binding, differences } = bindRun(tables, runId, {
     chainId: Number((await provider.getNetwork()).chainId),
@@ -145,6 +115,47 @@ export async function attachLedger(options: AttachLedgerOptions): Promise<Attach
       return closed;
     },
   };
+}
+
+interface ChainRun {
+  provider: JsonRpcProvider;
+  ledger: Ledger;
+  coordinatorAddress: string;
+  /** Undefined when a resumed run starts while the chain is not answering. */
+  status: RunStatus | undefined;
+  fromBlock: number;
+}
+
+/**
+ * Connects to the chain and reads the contract run. A resumed run may start while the chain is
+ * down: its binding (and chain id) is in the store, and the outbox is made for exactly that. A new
+ * run must see its contract run first.
+ */
+async function openChainRun(config: LedgerConfig, privateKey: string, previous: LedgerBinding | undefined, log: LogFn): Promise<ChainRun> {
+  let provider: JsonRpcProvider;
+  try {
+    provider = await connectChain(config.rpcUrl, previous ? { chainId: previous.chainId } : {});
+  } catch (err) {
+    throw new CohortError('E_CHAIN_UNAVAILABLE', `ledger: cannot reach ${config.rpcUrl}; the chain is needed to start a paid run`, { cause: err });
+  }
+  try {
+    const signer = walletSigner(privateKey, provider);
+    const coordinatorAddress = await signer.getAddress();
+    const fromBlock = previous?.fromBlock ?? config.fromBlock;
+    const ledger = connectLedger(previous?.ledgerAddress ?? config.ledgerAddress, signer, { fromBlock });
+    let status: RunStatus | undefined;
+    try {
+      status = await runStatus(ledger, previous?.chainRunId ?? config.chainRunId);
+    } catch (err) {
+      if (!(previous && err instanceof CohortError && err.code === 'E_CHAIN_UNAVAILABLE')) throw err;
+      log('warn', `ledger: ${config.rpcUrl} is not answering; rounds wait in the outbox until it does`);
+    }
+    if (status) checkRun(status, coordinatorAddress, config);
+    return { provider, ledger, coordinatorAddress, status, fromBlock };
+  } catch (err) {
+    provider.destroy();
+    throw err;
+  }
 }
 
 /**

@@ -9,7 +9,7 @@
  * - x ≥ 2: the continued fraction erfc(x) = e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))
  *   (A&S 7.1.14), evaluated with the modified Lentz method, and kept in log space;
  * - x ≤ −2: erfc(x) = 2 − erfc(−x).
- * Against Python's math.erfc the relative error stays below 1e-13 (test/privacy/log-math.test.ts).
+ * Against Python's math.erfc the relative error stays below 1e-13 (test/coordinator/privacy/log-math.test.ts).
  */
 
 const LOG_SQRT_PI = 0.5 * Math.log(Math.PI);

@@ -1,5 +1,5 @@
 /**
- * One simulated client: the real worker protocol (core/worker/session.ts: EIP-191 sign-in,
+ * One simulated client: the real worker protocol (core/worker/client.ts: EIP-191 sign-in,
  * `ready`, `train`, SecAgg+ stages) over the in-memory twin of a WebSocket, with training done by
  * the shared thread pool on the client's shard. A client holds a key, an index list and a session:
  * no model and no copy of its data.
@@ -10,9 +10,9 @@
 import { Wallet, id, verifyMessage } from 'ethers';
 import type { EvaluateMessage } from '../../core/protocol/evaluate.js';
 import type { TrainMessage } from '../../core/protocol/messages.js';
-import { WorkerSession, type RunInfo, type TrainResult, type WorkerEvent, type WorkerHooks } from '../../core/worker/session.js';
-import { connectInMemory } from '../server/in-memory-transport.js';
-import type { WorkerSessions } from '../server/worker-sessions.js';
+import { WorkerClient, type RunInfo, type TrainResult, type WorkerEvent, type WorkerHooks } from '../../core/worker/client.js';
+import { connectInMemory } from '../transport/in-memory-transport.js';
+import type { WorkerRegistry } from '../transport/worker-registry.js';
 import type { SimulatedShard } from './sim-data.js';
 import type { TrainingPool } from './training-pool.js';
 
@@ -21,7 +21,7 @@ export interface SimulatedClientOptions {
   seed: number;
   shard: SimulatedShard;
   pool: TrainingPool;
-  sessions: WorkerSessions;
+  registry: WorkerRegistry;
   verifier: SharedVerifier;
   onEvent?: ((index: number, event: WorkerEvent) => void) | undefined;
 }
@@ -59,7 +59,7 @@ export function simulatedKey(seed: number, index: number): string {
   return id(`cohort-simulate:${seed}:${index}`);
 }
 
-export function createSimulatedClient(options: SimulatedClientOptions): WorkerSession {
+export function createSimulatedClient(options: SimulatedClientOptions): WorkerClient {
   const { pool, shard } = options;
   const wallet = new Wallet(simulatedKey(options.seed, options.index));
   const hooks = {
@@ -68,16 +68,16 @@ export function createSimulatedClient(options: SimulatedClientOptions): WorkerSe
       examples: shard.trainExamples,
     }),
     train: async (message: TrainMessage, signal: AbortSignal): Promise<TrainResult> => pool.train(message.weights, shard.indices, message.config, signal),
-    // Federated evaluation: used once core/worker/session.ts has the `evaluate` hook.
+    // Federated evaluation: used once core/worker/client.ts has the `evaluate` hook.
     evaluate: async (message: EvaluateMessage, signal?: AbortSignal) => pool.evaluate(message.weights, shard.indices, signal),
   };
-  return new WorkerSession({
+  return new WorkerClient({
     url: 'memory://coordinator',
     kind: 'node',
     client: 'cohort-simulate/0.1',
     signer: { address: wallet.address, signMessage: (message) => wallet.signMessage(message) },
     verifySignature: (bytes, signature, address) => options.verifier.verify(bytes, signature, address),
-    socketFactory: () => connectInMemory(options.sessions),
+    socketFactory: () => connectInMemory(options.registry),
     hooks: hooks satisfies WorkerHooks,
     reconnect: false,
     onEvent: options.onEvent && ((event) => options.onEvent?.(options.index, event)),

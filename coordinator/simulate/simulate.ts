@@ -1,7 +1,7 @@
 /**
  * `cohort simulate`: a run file's training run on N simulated clients, through the SAME engine,
  * strategies and secure aggregation as a real run. A coordinator is started exactly as `cohort
- * serve` starts one (startCoordinator, port 0); the clients are real WorkerSessions over the
+ * serve` starts one (startCoordinator, port 0); the clients are real WorkerRegistry over the
  * in-memory twin of the WebSocket; only training is moved into a small pool of threads.
  *
  * Memory stays flat in N: one shared copy of MNIST, one model per thread, an index list and a
@@ -16,12 +16,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CohortError } from '../../core/protocol/errors.js';
-import type { WorkerSession } from '../../core/worker/session.js';
+import type { WorkerClient } from '../../core/worker/client.js';
 import { formatEvent } from '../cli/progress.js';
 import type { RunEngine } from '../engine/run-engine.js';
 import { simulationSummary, type SimulationSummary } from '../run-file/summary.js';
 import type { RunPlan } from '../run-file/to-run-config.js';
-import { startCoordinator, type CoordinatorOptions, type Logger } from '../server/coordinator.js';
+import { startCoordinator, type CoordinatorOptions, type Logger } from '../app/start-coordinator.js';
 import { SharedVerifier, createSimulatedClient } from './sim-client.js';
 import { clientShards, loadSharedMnist } from './sim-data.js';
 import { TrainingPool } from './training-pool.js';
@@ -90,12 +90,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     });
     const stop = (): void => engine.stop('interrupted');
     options.signal?.addEventListener('abort', stop, { once: true });
-    let sessions: WorkerSession[] = [];
+    let sessions: WorkerClient[] = [];
     try {
       print(`simulating ${clients} clients (${clientsPerRound} per round) on ${pool.threads} ${pool.backend} training threads; run store ${options.storePath ?? '(temporary)'}`);
       const signInStarted = Date.now();
       const verifier = new SharedVerifier();
-      sessions = shards.map((shard, index) => createSimulatedClient({ index, seed: plan.config.seed, shard, pool, sessions: coordinator.sessions, verifier }));
+      sessions = shards.map((shard, index) => createSimulatedClient({ index, seed: plan.config.seed, shard, pool, registry: coordinator.workers, verifier }));
       await allReady(engine, sessions, clients, options.signal);
       const signInSeconds = (Date.now() - signInStarted) / 1000;
       print(`${clients} clients signed in and ready in ${signInSeconds.toFixed(1)} s`);
@@ -119,7 +119,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
 }
 
 /** Starts every session and resolves once all are ready; rejects if one fails to sign in. */
-function allReady(engine: RunEngine, sessions: readonly WorkerSession[], clients: number, signal?: AbortSignal): Promise<void> {
+function allReady(engine: RunEngine, sessions: readonly WorkerClient[], clients: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const finish = (error?: Error): void => {

@@ -2,7 +2,7 @@
  * The slice of the WHATWG WebSocket API a worker needs, so the worker session is written once, in
  * core. Each runtime builds one with a typed adapter, never a cast: worker-node/ws-socket.ts (the
  * `ws` client), worker-browser/src/socket.ts (the browser's WebSocket), and the coordinator's
- * in-memory twin (coordinator/server/in-memory-transport.ts).
+ * in-memory twin (coordinator/transport/in-memory-transport.ts).
  */
 export interface SocketLike {
   /** Binary frames arrive as ArrayBuffers (the session sets it; adapters start with it). */

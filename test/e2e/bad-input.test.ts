@@ -9,7 +9,7 @@ import { pack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCodeFor, type ErrorCode } from '../../core/protocol/errors.js';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
-import { startCoordinator, type Coordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator, type Coordinator } from '../../coordinator/app/start-coordinator.js';
 import { scratchDir, spawnCohort, type CohortProcess } from './helpers.js';
 import { WireClient } from './wire-client.js';
 

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkerMessage } from '../../core/protocol/messages.js';
 import { updateSchema } from '../../core/protocol/messages.js';
 import { parseRunConfig, type RunConfig } from '../../coordinator/engine/run-config.js';
-import { startCoordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator } from '../../coordinator/app/start-coordinator.js';
 import { freePort, scratchDir, spawnCohort, type CohortProcess } from './helpers.js';
 
 const baseConfig = (overrides: Partial<RunConfig>): RunConfig =>

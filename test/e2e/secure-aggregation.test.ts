@@ -12,10 +12,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultSecAggConfig } from '../../core/secagg/config.js';
 import { quantizationBound } from '../../core/secagg/quantize.js';
 import type { SocketLike } from '../../core/worker/socket.js';
-import { WorkerSession } from '../../core/worker/session.js';
+import { WorkerClient } from '../../core/worker/client.js';
 import type { WorkerMessage } from '../../core/protocol/messages.js';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
-import { startCoordinator, type Coordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator, type Coordinator } from '../../coordinator/app/start-coordinator.js';
 import { scratchDir } from './helpers.js';
 
 const WEIGHT_CAP = 1000;
@@ -23,7 +23,7 @@ const WEIGHT_CAP = 1000;
 function scriptedWorker(url: string, examples: number, seed: number, dropAtMaskedInput = false) {
   const wallet = new Wallet(Wallet.createRandom().privateKey);
   const seen: { global?: Float32Array; delta?: Float32Array } = {};
-  const session: WorkerSession = new WorkerSession({
+  const session: WorkerClient = new WorkerClient({
     url,
     kind: 'node',
     signer: { address: wallet.address, signMessage: (m) => wallet.signMessage(m) },

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STREAM_LIMITS } from '../../coordinator/dashboard/event-stream.js';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
-import { startCoordinator, type Coordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator, type Coordinator } from '../../coordinator/app/start-coordinator.js';
 import { eventually, scratchDir } from '../e2e/helpers.js';
 
 interface Stream {

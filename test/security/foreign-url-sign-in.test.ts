@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { challengeText } from '../../core/protocol/identity.js';
 import { PROTOCOL_VERSION, type CoordinatorMessage } from '../../core/protocol/messages.js';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
-import { startCoordinator, type Coordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator, type Coordinator } from '../../coordinator/app/start-coordinator.js';
 import { freePort, scratchDir, spawnCohort, type CohortProcess } from '../e2e/helpers.js';
 import { WireClient } from '../e2e/wire-client.js';
 
@@ -73,7 +73,7 @@ describe('a hello signed for a foreign URL', () => {
     const relabelled = await signInSignedFor(real.wsUrl, EVIL, real.wsUrl);
     expect(relabelled.reply.type === 'error' && relabelled.reply.code).toBe('E_AUTH_BAD_SIGNATURE');
     expect(relabelled.close.code).toBe(4010);
-    expect(real.sessions.connectedCount()).toBe(0);
+    expect(real.workers.connectedCount()).toBe(0);
   }, 30_000);
 
   it('a coordinator given public URLs accepts a sign-in for them and refuses its listen URL', async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
 import { createLogger } from '../../coordinator/log.js';
-import { startCoordinator, type Coordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator, type Coordinator } from '../../coordinator/app/start-coordinator.js';
 import { eventually, scratchDir } from '../e2e/helpers.js';
 import { WireClient } from '../e2e/wire-client.js';
 

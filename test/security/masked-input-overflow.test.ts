@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkerMessage } from '../../core/protocol/messages.js';
 import { SECAGG_STAGE } from '../../core/protocol/secagg.js';
-import { startCoordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator } from '../../coordinator/app/start-coordinator.js';
 import { scratchDir } from '../e2e/helpers.js';
 import { attackRunConfig, filled, scriptedWorker } from './scripted-worker.js';
 

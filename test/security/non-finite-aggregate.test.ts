@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../coordinator/engine/events.js';
-import { startCoordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator } from '../../coordinator/app/start-coordinator.js';
 import { scratchDir } from '../e2e/helpers.js';
 import { attackRunConfig, filled, scriptedWorker } from './scripted-worker.js';
 

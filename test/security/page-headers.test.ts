@@ -14,10 +14,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
-import { startCoordinator, type Coordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator, type Coordinator } from '../../coordinator/app/start-coordinator.js';
 import { launchChromium } from '../../worker-browser/chromium.js';
 import { scratchDir } from '../e2e/helpers.js';
-import { PREPARE_TIMEOUT_MS, prepareBrowserTests } from '../browser/helpers.js';
+import { PREPARE_TIMEOUT_MS, prepareBrowserTests } from '../worker-browser/helpers.js';
 
 function cspDirectives(header: string | null): Map<string, string> {
   const directives = new Map<string, string>();

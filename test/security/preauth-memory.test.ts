@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCodeFor } from '../../core/protocol/errors.js';
 import { DEFAULT_LIMITS } from '../../core/protocol/limits.js';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
-import { startCoordinator, type Coordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator, type Coordinator } from '../../coordinator/app/start-coordinator.js';
 import { scratchDir, spawnCohort, type CohortProcess } from '../e2e/helpers.js';
 import { WireClient } from '../e2e/wire-client.js';
 import { RawWsClient } from './raw-ws-client.js';

@@ -15,9 +15,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeCoordinatorMessage, decodeWorkerMessage, encodeMessage } from '../../core/protocol/codec.js';
 import type { CoordinatorMessage, HelloMessage } from '../../core/protocol/messages.js';
 import type { SocketLike } from '../../core/worker/socket.js';
-import { WorkerSession } from '../../core/worker/session.js';
+import { WorkerClient } from '../../core/worker/client.js';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
-import { startCoordinator, type Coordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator, type Coordinator } from '../../coordinator/app/start-coordinator.js';
 import { eventually, scratchDir } from '../e2e/helpers.js';
 
 async function realCoordinator(cleanups: Array<() => Promise<unknown> | void>): Promise<Coordinator> {
@@ -82,7 +82,7 @@ async function startRelay(realUrl: string, rewrite: (hello: HelloMessage) => Hel
 
 function victimDialling(url: string) {
   const wallet = new Wallet(Wallet.createRandom().privateKey);
-  const session = new WorkerSession({
+  const session = new WorkerClient({
     url,
     kind: 'node',
     signer: { address: wallet.address, signMessage: (m) => wallet.signMessage(m) },
@@ -125,7 +125,7 @@ describe('a relayed sign-in', () => {
     expect(refusal?.code, JSON.stringify(fromReal.map((m) => m.type))).toBe(expectedCode);
     expect(closeCode).toBe(expectedCode === 'E_AUTH_WRONG_COORDINATOR' ? 4012 : 4010);
     expect(fromReal.some((m) => m.type === 'welcome')).toBe(false);
-    expect(real.sessions.connectedCount()).toBe(0);
+    expect(real.workers.connectedCount()).toBe(0);
     expect(real.engine.workerStats().some((w) => w.address === victim.wallet.address)).toBe(false);
 
     // …while the same worker, dialling the real coordinator itself, signs in: only relays are refused.
@@ -134,6 +134,6 @@ describe('a relayed sign-in', () => {
     cleanups.push(() => direct.session.stop());
     direct.session.start();
     await eventually(() => (real.engine.readyCount() === 1 ? true : undefined), 30_000);
-    expect(real.sessions.connectedCount()).toBe(1);
+    expect(real.workers.connectedCount()).toBe(1);
   }, 60_000);
 });

@@ -1,5 +1,5 @@
 /**
- * Workers for the aggregation attack tests: the real WorkerSession (so the real SecAgg+ client)
+ * Workers for the aggregation attack tests: the real WorkerClient (so the real SecAgg+ client)
  * over a real WebSocket, with scripted training. A hostile one declares what it likes and may
  * rewrite any frame it is about to send (e.g. its masked input) before it goes on the wire.
  */
@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { decodeWorkerMessage, encodeMessage } from '../../core/protocol/codec.js';
 import type { TrainMessage, WorkerMessage } from '../../core/protocol/messages.js';
 import type { SocketLike } from '../../core/worker/socket.js';
-import { WorkerSession } from '../../core/worker/session.js';
+import { WorkerClient } from '../../core/worker/client.js';
 import { parseRunConfig, type RunConfig } from '../../coordinator/engine/run-config.js';
 
 export interface ScriptedWorkerOptions {
@@ -21,10 +21,10 @@ export interface ScriptedWorkerOptions {
   tamper?: (message: WorkerMessage) => WorkerMessage;
 }
 
-export function scriptedWorker(options: ScriptedWorkerOptions): { wallet: Wallet; session: WorkerSession } {
+export function scriptedWorker(options: ScriptedWorkerOptions): { wallet: Wallet; session: WorkerClient } {
   const wallet = new Wallet(Wallet.createRandom().privateKey);
   let trained = 0;
-  const session = new WorkerSession({
+  const session = new WorkerClient({
     url: options.url,
     kind: 'node',
     signer: { address: wallet.address, signMessage: (m) => wallet.signMessage(m) },

@@ -17,10 +17,10 @@ import { defaultSecAggConfig } from '../../core/secagg/config.js';
 import { createSecAggSimulation, runSecAggRound } from '../../core/secagg/in-process-round.js';
 import { quantizationBound } from '../../core/secagg/quantize.js';
 import { signDealtShares } from '../../core/secagg/share-exchange.js';
-import { WorkerSession } from '../../core/worker/session.js';
+import { WorkerClient } from '../../core/worker/client.js';
 import type { EngineEvent } from '../../coordinator/engine/events.js';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
-import { startCoordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator } from '../../coordinator/app/start-coordinator.js';
 import { expectWithinBound, makeIdentities, makeInputs } from '../core/secagg/fixtures.js';
 import { scratchDir } from '../e2e/helpers.js';
 import { tamperingSocket } from './tampering-socket.js';
@@ -173,7 +173,7 @@ describe('a dealer that publishes wrong share hashes (real coordinator, real Web
       lies && m.type === 'secagg-reply' && m.stage === 'share-keys'
         ? (lieAboutHashes(m as unknown as ShareKeysReply, wallet.address, (b) => wallet.signMessage(b)) as unknown as Promise<Record<string, unknown>>)
         : m;
-    const session = new WorkerSession({
+    const session = new WorkerClient({
       url,
       kind: 'node',
       signer: { address: wallet.address, signMessage: (m) => wallet.signMessage(m) },

@@ -14,9 +14,9 @@ import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../core/protocol/messages.js';
 import type { SocketLike } from '../../core/worker/socket.js';
-import { WorkerSession } from '../../core/worker/session.js';
+import { WorkerClient } from '../../core/worker/client.js';
 import { parseRunConfig } from '../../coordinator/engine/run-config.js';
-import { startCoordinator } from '../../coordinator/server/coordinator.js';
+import { startCoordinator } from '../../coordinator/app/start-coordinator.js';
 import { scratchDir, spawnCohort } from '../e2e/helpers.js';
 import { startHostileCoordinator, type HostileCoordinator } from './hostile-coordinator.js';
 
@@ -26,7 +26,7 @@ const RUN = 'run-downgrade';
 function realWorker(url: string, options: { requireSecureAggregation?: boolean } = {}) {
   const wallet = new Wallet(Wallet.createRandom().privateKey);
   const calls = { prepare: 0, train: 0 };
-  const session = new WorkerSession({
+  const session = new WorkerClient({
     url,
     kind: 'node',
     signer: { address: wallet.address, signMessage: (m) => wallet.signMessage(m) },

@@ -1,6 +1,6 @@
 /**
  * A worker's WebSocket that rewrites its own outgoing messages: how attack tests make one real
- * WorkerSession (real SecAggClient, real sockets) misbehave exactly where they want, while
+ * WorkerClient (real SecAggClient, real sockets) misbehave exactly where they want, while
  * everything else about it stays honest.
  */
 import WebSocket from 'ws';

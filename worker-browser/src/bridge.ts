@@ -1,18 +1,18 @@
 /**
  * The messages between the page and its dedicated Web Worker (postMessage, structured clone).
  *
- * The Web Worker owns everything heavy and long-lived: the protocol session (core's WorkerSession,
+ * The Web Worker owns everything heavy and long-lived: the protocol session (core's WorkerClient,
  * so frames are decoded and validated off the main thread), the data, the tfjs backend and the
  * training. The page owns the DOM and the identity (an injected EIP-1193 wallet exists only in
  * the page), so every signature is a `sign` request from the Web Worker answered by the page.
  *
  * Secure aggregation: the SecAgg+ stages arrive on the session's socket, inside the Web Worker,
- * where core/secagg's client runs (WorkerSession drives it). What crosses this bridge for them:
+ * where core/secagg's client runs (WorkerClient drives it). What crosses this bridge for them:
  * `sign` requests over bytes (the identity signature of the advertised keys) and the stage, as
  * `progress.stage` 'secagg:<stage>' and the session's 'secagg' event, which the page shows as is.
  */
 import type { BackendReport } from '../../core/protocol/messages.js';
-import type { WorkerEvent } from '../../core/worker/session.js';
+import type { WorkerEvent } from '../../core/worker/client.js';
 
 export type BrowserBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BROWSER_BACKENDS: readonly BrowserBackend[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -97,7 +97,7 @@ export interface BenchmarkRow {
 }
 
 export type WorkerToPage =
-  /** A WorkerSession event, as is. */
+  /** A WorkerClient event, as is. */
   | { type: 'session'; event: WorkerEvent }
   | { type: 'sign'; id: number; message: string | Uint8Array }
   | { type: 'backend'; choice: BackendChoice }

@@ -8,7 +8,7 @@
 import type { TrainConfig } from '../../../core/protocol/messages.js';
 import { suggestedSecAggClipRange, type DpRoundPlan } from '../../privacy/dp-round.js';
 import type { RoundCandidate } from '../../strategy/strategy.js';
-import type { ReadyWorker } from '../channel.js';
+import type { ReadyWorker } from '../../transport/channel.js';
 import { need, type RoundContext, type RoundPlan, type RoundStep } from '../round-state.js';
 import { secureAggregationFor } from '../secure-config.js';
 import { maxRoundWork } from '../work-bound.js';

@@ -1,5 +1,5 @@
 // core/protocol/errors.ts ERROR_EFFECTS: the one list both sides read to decide what an error does
-// to the connection (the coordinator's worker-sessions.ts closes; the worker's session.ts stops).
+// to the connection (the coordinator's transport/worker-registry.ts closes; the worker's core/worker/client.ts stops).
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, ERROR_EFFECTS, closeCodeFor, closesConnection, finalErrorOfClose, type ErrorCode } from '../../../core/protocol/errors.js';
 

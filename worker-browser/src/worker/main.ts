@@ -1,17 +1,17 @@
 /**
  * The dedicated Web Worker of the volunteer's tab (built to dist/worker.js, started as a module
- * worker). It runs core's WorkerSession over the browser's WebSocket, so the protocol, the data and
+ * worker). It runs core's WorkerClient over the browser's WebSocket, so the protocol, the data and
  * the training all live off the page's thread, and the page stays responsive. It is also where a
  * hidden tab keeps training: Chromium throttles a hidden page's timers, not a dedicated worker.
  *
- * Secure aggregation runs here too: WorkerSession drives core/secagg's client on the same socket;
+ * Secure aggregation runs here too: WorkerClient drives core/secagg's client on the same socket;
  * its signatures come from the page like every other one, and peers' are checked with ethers.
  *
  * Messages in and out are typed in ../bridge.ts.
  */
 import { verifyMessage } from 'ethers';
 import { CohortError } from '../../../core/protocol/errors.js';
-import { WorkerSession } from '../../../core/worker/session.js';
+import { WorkerClient } from '../../../core/worker/client.js';
 import { browserSocket } from '../socket.js';
 import type { PageToWorker, StartRequest, WorkerToPage } from '../bridge.js';
 import { prepareBackends } from './backends.js';
@@ -28,7 +28,7 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 const post = (message: WorkerToPage): void => scope.postMessage(message);
 
-let session: WorkerSession | undefined;
+let session: WorkerClient | undefined;
 let trainer: BrowserTrainer | undefined;
 let nextSignId = 1;
 const signing = new Map<number, { resolve: (signature: string) => void; reject: (error: Error) => void }>();
@@ -46,7 +46,7 @@ function start(request: StartRequest): void {
   if (session) return post({ type: 'log', level: 'warn', message: 'already joined' });
   prepareBackends(request.wasmPaths);
   trainer = new BrowserTrainer(request, post);
-  const current = new WorkerSession({
+  const current = new WorkerClient({
     url: request.coordinatorUrl,
     kind: 'browser',
     requireSecureAggregation: request.requireSecureAggregation,

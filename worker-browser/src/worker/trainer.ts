@@ -1,5 +1,5 @@
 /**
- * The WorkerSession hooks of a browser tab: `prepare` loads the data, picks the backend and builds
+ * The WorkerClient hooks of a browser tab: `prepare` loads the data, picks the backend and builds
  * the model; `train` runs one round of local training (core/train) and returns the delta. The same
  * code as the Node worker's hooks, plus what the page shows while it happens.
  */
@@ -9,7 +9,7 @@ import { buildModel } from '../../../core/models/builtin.js';
 import type { BackendReport, TrainMessage } from '../../../core/protocol/messages.js';
 import { trainLocally } from '../../../core/train/local-train.js';
 import { getFlatWeights, setFlatWeights } from '../../../core/train/weights.js';
-import type { RunInfo, TrainResult, WorkerHooks } from '../../../core/worker/session.js';
+import type { RunInfo, TrainResult, WorkerHooks } from '../../../core/worker/client.js';
 import type { StartRequest, WorkerToPage } from '../bridge.js';
 import { selectBackend } from './backends.js';
 import { loadData } from './data.js';
