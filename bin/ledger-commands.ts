@@ -22,6 +22,8 @@ Commands:
   deploy                          deploy a ContributionLedger; prints its address and block
   create-run --coordinator ADDR   create a run that ADDR (the coordinator's key) may record into
              [--token ADDR]       pay in this ERC-20 instead of ETH
+             [--challenge-window SECONDS]  each new root is claimable only after SECONDS,
+                                  open to fraud proofs meanwhile (default 0: at once; 3600 is sensible)
   fund --run N --amount AMOUNT    add AMOUNT to run N (ERC-20 runs approve the ledger first)
   status [--run N]                a run's funds and rounds (without --run: how many runs exist)
   withdraw --run N [--end]        send the researcher what run N never allocated; the run must
@@ -73,6 +75,7 @@ const LEDGER_FLAGS: FlagSpec = {
   amount: { type: 'string' },
   coordinator: { type: 'string' },
   token: { type: 'string' },
+  'challenge-window': { type: 'string' },
   'key-file': { type: 'string' },
   end: { type: 'boolean' },
 };
@@ -113,6 +116,7 @@ export async function ledgerCommand(argv: string[], io: CommandIo = STDOUT, env:
     throw new CohortError('E_CLI_USAGE', `cohort ledger ${sub}: needs the researcher's key: --key-file FILE (mode 0600) or ${USER_KEY_ENV}`);
   }
   if (sub === 'create-run') addressFlag(values, 'coordinator', true);
+  if (sub === 'create-run') intFlag(values, 'challenge-window', 0, 0, 0xffffffff);
   if (sub === 'fund') parseAmount(required(values, 'amount', 'ledger fund')); // its shape now; ETH vs token once the run is read
   const privateKey = plan.key ? loadLedgerKey(plan.key, env) : undefined;
 
@@ -144,8 +148,9 @@ async function runLedger(plan: LedgerPlan, provider: JsonRpcProvider, signer: No
   if (plan.sub === 'create-run') {
     const coordinator = addressFlag(values, 'coordinator', true);
     const token = addressFlag(values, 'token', false) ?? ZeroAddress;
-    const res = await createRun(ledger, { coordinator, token });
-    return { ...ledgerFields, runId: res.runId, coordinator, token, txHash: res.txHash };
+    const challengeWindowSeconds = intFlag(values, 'challenge-window', 0, 0, 0xffffffff);
+    const res = await createRun(ledger, { coordinator, token, challengeWindowSeconds });
+    return { ...ledgerFields, runId: res.runId, coordinator, token, challengeWindowSeconds, txHash: res.txHash };
   }
   const runId = plan.runId ?? 0n;
   if (plan.sub === 'fund') {
@@ -226,7 +231,8 @@ function isAmount(key: string): boolean {
 function statusJson(s: RunStatus): Record<string, unknown> {
   return {
     runId: s.runId, researcher: s.researcher, coordinator: s.coordinator, token: s.token, ended: s.ended, roundsRecorded: s.roundsRecorded,
-    nextRound: s.nextRound, root: s.root, funded: s.funded, allocated: s.allocated, claimed: s.claimed, withdrawn: s.withdrawn,
+    nextRound: s.nextRound, root: s.root, pendingRoot: s.pendingRoot, claimableAt: s.claimableAt,
+    challengeWindow: s.challengeWindow, frozen: s.frozen, funded: s.funded, allocated: s.allocated, claimed: s.claimed, withdrawn: s.withdrawn,
     unallocated: s.unallocated, unclaimed: s.unclaimed,
   };
 }

@@ -18,8 +18,17 @@ import {IContributionLedger} from "./IContributionLedger.sol";
  *  - the round's (worker, amount) list, only emitted in `RoundRecorded` so that anyone can check it;
  *  - `roundTotal`, the coordinator's claim of that list's sum, added to the run's allocation;
  *  - the Merkle root of every worker's CUMULATIVE amount over all rounds so far.
- * A worker claims with a proof against the latest root and is paid the difference between that
+ * A worker claims with a proof against the claimable root and is paid the difference between that
  * cumulative amount and what it was already paid, so one claim at the end collects every round.
+ *
+ * Challenge window: a run created with `challengeWindow` > 0 seconds holds each new root as
+ * pending; it becomes claimable `challengeWindow` seconds after it was recorded, and until then
+ * claims use the previous claimable root. Recording again inside the window replaces the pending
+ * root and restarts the window. Cumulative amounts may only grow, so during the window anyone may
+ * call `challengeRoot` with one address's leaf under the claimable root and its leaf under the
+ * pending root with a smaller amount: the pending root is rejected, the claimable root stays, and
+ * the run is frozen (no recording) until its researcher calls `unfreezeRun`, naming the coordinator
+ * to record from then on. A window of 0 makes every root claimable at once (the demo chain).
  *
  * Trust: the list is not summed on-chain (that would cost gas linear in workers); the contract
  * instead bounds what a wrong coordinator can do. Allocation never exceeds funding, and claims never
@@ -42,18 +51,23 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
         uint32 nextRound; // lowest round number that may still be recorded
         uint32 roundsRecorded;
         bool ended;
+        bool frozen; // a challenge rejected a pending root; the researcher must unfreezeRun
         // slot 1
-        bytes32 root;
+        bytes32 root; // the claimable root
         // slot 2
         uint128 allocated;
         uint128 claimed;
         // slot 3
         uint128 funded;
         uint128 withdrawn;
-        // slot 4
+        // slot 4: claim reads token; recordRound reads the window and, with one, the pending time
         address token;
+        uint64 pendingSince; // when pendingRoot was recorded; 0 when nothing is pending
+        uint32 challengeWindow; // seconds; 0: roots are claimable at once
         // slot 5
         address researcher;
+        // slot 6
+        bytes32 pendingRoot;
     }
 
     uint256 private _runCount;
@@ -65,15 +79,22 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
      * @param coordinator the only address allowed to record rounds.
      * @param token the ERC-20 paid out, or address(0) for ETH.
      * @param configHash a commitment to the run's off-chain settings (allowlist, caps, rate); only emitted.
+     * @param challengeWindow seconds a new root waits, open to challenges, before it is claimable (0: none).
      */
-    function createRun(address coordinator, address token, bytes32 configHash) external returns (uint256 runId) {
+    function createRun(
+        address coordinator,
+        address token,
+        bytes32 configHash,
+        uint32 challengeWindow
+    ) external returns (uint256 runId) {
         if (coordinator == address(0)) revert ZeroAddress();
         runId = ++_runCount;
         Run storage run = _runs[runId];
         run.researcher = msg.sender;
         run.coordinator = coordinator;
         run.token = token;
-        emit RunCreated(runId, msg.sender, coordinator, token, configHash);
+        run.challengeWindow = challengeWindow;
+        emit RunCreated(runId, msg.sender, coordinator, token, configHash, challengeWindow);
     }
 
     /**
@@ -120,6 +141,7 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
         Run storage run = _existing(runId);
         if (msg.sender != run.coordinator) revert NotCoordinator(runId, msg.sender);
         if (run.ended) revert RunAlreadyEnded(runId);
+        if (run.frozen) revert RunFrozen(runId);
         if (round < run.nextRound) revert RoundAlreadyRecorded(runId, round, run.nextRound);
         if (packed.length % 32 != 0) revert BadPacking(packed.length);
         uint256 allocated = uint256(run.allocated) + roundTotal;
@@ -128,7 +150,16 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
         run.nextRound = round + 1; // a round of type(uint32).max cannot be followed; it overflows and reverts
         run.roundsRecorded += 1;
         run.allocated = uint128(allocated); // fits: bounded by funded, a uint128
-        run.root = cumulativeRoot;
+        uint256 window = run.challengeWindow;
+        if (window == 0) {
+            run.root = cumulativeRoot;
+        } else {
+            // A pending root whose window has passed unchallenged becomes the claimable one first.
+            uint256 since = run.pendingSince;
+            if (since != 0 && block.timestamp >= since + window) run.root = run.pendingRoot;
+            run.pendingRoot = cumulativeRoot;
+            run.pendingSince = uint64(block.timestamp);
+        }
         emit RoundRecorded(runId, round, modelHash, roundTotal, cumulativeRoot, packed);
     }
 
@@ -147,8 +178,7 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
         Run storage run = _runs[runId];
         uint256 paid = _paid[runId][account];
         if (cumulativeAmount <= paid) revert NothingToClaim(runId, account);
-        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, cumulativeAmount))));
-        if (!MerkleProof.verifyCalldata(proof, run.root, leaf)) {
+        if (!MerkleProof.verifyCalldata(proof, _claimableRoot(run), _leaf(account, cumulativeAmount))) {
             revert InvalidProof(runId, account, cumulativeAmount);
         }
         amount = cumulativeAmount - paid;
@@ -160,6 +190,46 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
         emit Claimed(runId, account, amount, cumulativeAmount);
 
         _pay(run.token, account, amount);
+    }
+
+    /**
+     * @notice Rejects the pending root with a fraud proof: `account` has `claimableAmount` under the
+     * claimable root and a smaller `pendingAmount` under the pending root, which cumulative rewards
+     * forbid. Anyone may submit, only inside the window. The claimable root stays; the run is frozen.
+     */
+    function challengeRoot(
+        uint256 runId,
+        address account,
+        uint256 claimableAmount,
+        bytes32[] calldata claimableProof,
+        uint256 pendingAmount,
+        bytes32[] calldata pendingProof
+    ) external {
+        if (pendingAmount >= claimableAmount) revert ChallengeNotLower(runId, account, claimableAmount, pendingAmount);
+        Run storage run = _challengeable(runId);
+        bytes32 pending = run.pendingRoot;
+        _requireLeaf(runId, run.root, account, claimableAmount, claimableProof);
+        _requireLeaf(runId, pending, account, pendingAmount, pendingProof);
+        run.pendingRoot = bytes32(0);
+        run.pendingSince = 0;
+        run.frozen = true;
+        emit RootRejected(runId, msg.sender, pending, run.root, account, claimableAmount, pendingAmount);
+    }
+
+    /**
+     * @notice Lifts a challenge's freeze: only the researcher, only on a frozen run. `coordinator`
+     * records from now on (the same address to keep it, another to replace a coordinator caught
+     * lowering a reward). Its next root must build on the claimable root, and is pending as usual.
+     */
+    function unfreezeRun(uint256 runId, address coordinator) external {
+        Run storage run = _existing(runId);
+        if (msg.sender != run.researcher) revert NotResearcher(runId, msg.sender);
+        if (!run.frozen) revert RunNotFrozen(runId);
+        if (coordinator == address(0)) revert ZeroAddress();
+        address previous = run.coordinator;
+        run.frozen = false;
+        run.coordinator = coordinator;
+        emit RunUnfrozen(runId, msg.sender, previous, coordinator);
     }
 
     /// @notice Ends a run: no more funding or rounds. Claims stay open. Researcher or coordinator.
@@ -202,7 +272,11 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
             ended: run.ended,
             nextRound: run.nextRound,
             roundsRecorded: run.roundsRecorded,
-            root: run.root,
+            root: _claimableRoot(run),
+            pendingRoot: _isPending(run) ? run.pendingRoot : bytes32(0),
+            claimableAt: _isPending(run) ? uint256(run.pendingSince) + run.challengeWindow : 0,
+            challengeWindow: run.challengeWindow,
+            frozen: run.frozen,
             funded: run.funded,
             allocated: run.allocated,
             claimed: run.claimed,
@@ -218,6 +292,38 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
     function _existing(uint256 runId) private view returns (Run storage run) {
         run = _runs[runId];
         if (run.researcher == address(0)) revert RunNotFound(runId);
+    }
+
+    /// A root is pending from its recording until its window has passed.
+    function _isPending(Run storage run) private view returns (bool) {
+        uint256 since = run.pendingSince;
+        return since != 0 && block.timestamp < since + run.challengeWindow;
+    }
+
+    /// The root claims are checked against: the pending one once its window has passed, else the stored one.
+    function _claimableRoot(Run storage run) private view returns (bytes32) {
+        uint256 since = run.pendingSince;
+        if (since != 0 && block.timestamp >= since + run.challengeWindow) return run.pendingRoot;
+        return run.root;
+    }
+
+    /// A run whose pending root is still inside its challenge window.
+    function _challengeable(uint256 runId) private view returns (Run storage run) {
+        run = _existing(runId);
+        uint256 since = run.pendingSince;
+        if (since == 0) revert NoPendingRoot(runId);
+        uint256 claimableAt = since + run.challengeWindow;
+        if (block.timestamp >= claimableAt) revert ChallengeWindowClosed(runId, claimableAt);
+    }
+
+    function _requireLeaf(uint256 runId, bytes32 root, address account, uint256 amount, bytes32[] calldata proof) private pure {
+        if (!MerkleProof.verifyCalldata(proof, root, _leaf(account, amount))) {
+            revert ChallengeProofInvalid(runId, root, account, amount);
+        }
+    }
+
+    function _leaf(address account, uint256 cumulativeAmount) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(account, cumulativeAmount))));
     }
 
     function _pay(address token, address to, uint256 amount) private {

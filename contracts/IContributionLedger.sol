@@ -18,7 +18,15 @@ interface IContributionLedger {
         bool ended;
         uint32 nextRound;
         uint32 roundsRecorded;
+        /// The root claims are checked against now (a pending root once its window has passed).
         bytes32 root;
+        /// The root waiting out its challenge window; zero when none.
+        bytes32 pendingRoot;
+        /// When `pendingRoot` becomes claimable (unix seconds); 0 when none is pending.
+        uint256 claimableAt;
+        uint32 challengeWindow;
+        /// A challenge rejected a root: no recording until the researcher calls unfreezeRun.
+        bool frozen;
         uint256 funded;
         uint256 allocated;
         uint256 claimed;
@@ -30,7 +38,8 @@ interface IContributionLedger {
         address indexed researcher,
         address indexed coordinator,
         address token,
-        bytes32 configHash
+        bytes32 configHash,
+        uint32 challengeWindow
     );
     event RunFunded(uint256 indexed runId, address indexed from, uint256 amount);
     /// `packed` is abi.encodePacked of (address worker, uint96 amount) pairs: 32 bytes per worker.
@@ -43,6 +52,19 @@ interface IContributionLedger {
         bytes packed
     );
     event Claimed(uint256 indexed runId, address indexed account, uint256 amount, uint256 cumulativeAmount);
+    /// A fraud proof rejected `rejectedRoot`: `account` had `claimableAmount` under `claimableRoot`
+    /// and only `pendingAmount` under the rejected one. The run is frozen from here.
+    event RootRejected(
+        uint256 indexed runId,
+        address indexed challenger,
+        bytes32 rejectedRoot,
+        bytes32 claimableRoot,
+        address account,
+        uint256 claimableAmount,
+        uint256 pendingAmount
+    );
+    /// The researcher lifted a freeze; `coordinator` records from now on (may equal `previousCoordinator`).
+    event RunUnfrozen(uint256 indexed runId, address indexed by, address previousCoordinator, address coordinator);
     event RunEnded(uint256 indexed runId, address indexed by);
     event Withdrawn(uint256 indexed runId, address indexed to, uint256 amount);
 
@@ -65,8 +87,25 @@ interface IContributionLedger {
     /// The roots promise more than was allocated: only a faulty coordinator can cause this.
     error ClaimExceedsAllocation(uint256 runId, uint256 claimed, uint256 allocated);
     error NothingToWithdraw(uint256 runId);
+    /// A challenge rejected a pending root; recording waits for the researcher's unfreezeRun.
+    error RunFrozen(uint256 runId);
+    error RunNotFrozen(uint256 runId);
+    /// challengeRoot with no pending root (none recorded, a window of 0, or it became claimable).
+    error NoPendingRoot(uint256 runId);
+    /// The pending root's window ended at `claimableAt`: it is claimable and can no longer be challenged.
+    error ChallengeWindowClosed(uint256 runId, uint256 claimableAt);
+    /// Not a fraud: the pending amount is not below the claimable one.
+    error ChallengeNotLower(uint256 runId, address account, uint256 claimableAmount, uint256 pendingAmount);
+    /// The leaf (account, cumulativeAmount) is not under `root` with the proof given.
+    error ChallengeProofInvalid(uint256 runId, bytes32 root, address account, uint256 cumulativeAmount);
 
-    function createRun(address coordinator, address token, bytes32 configHash) external returns (uint256 runId);
+    /// `challengeWindow`: seconds each new root stays pending and open to challengeRoot (0: none).
+    function createRun(
+        address coordinator,
+        address token,
+        bytes32 configHash,
+        uint32 challengeWindow
+    ) external returns (uint256 runId);
 
     /// ETH runs take `amount` as msg.value; token runs pull it from the caller (approve first).
     function fund(uint256 runId, uint256 amount) external payable;
@@ -83,6 +122,20 @@ interface IContributionLedger {
 
     /// Pays `account` (whoever sends it) its cumulative amount less what it was already paid.
     function claim(uint256 runId, address account, uint256 cumulativeAmount, bytes32[] calldata proof) external returns (uint256 amount);
+
+    /// Anyone, inside the window: a leaf under the claimable root and a smaller one for the same
+    /// account under the pending root reject the pending root and freeze the run.
+    function challengeRoot(
+        uint256 runId,
+        address account,
+        uint256 claimableAmount,
+        bytes32[] calldata claimableProof,
+        uint256 pendingAmount,
+        bytes32[] calldata pendingProof
+    ) external;
+
+    /// Researcher only, on a frozen run: lifts the freeze; `coordinator` records from now on.
+    function unfreezeRun(uint256 runId, address coordinator) external;
 
     /// Researcher or coordinator: no more funding or rounds; claims stay open.
     function endRun(uint256 runId) external;

@@ -3,7 +3,8 @@
  * `(ledger, params)`, runtime-neutral (the browser worker claims with it too). Deploying, which
  * reads the build artifact from disk, is in deploy.ts; reading events back is in ledger-events.ts.
  * Failures are CohortErrors: E_LEDGER_REVERTED (with the custom error name in `details.error`,
- * see revertName), E_CHAIN_UNAVAILABLE, E_LEDGER_ROUND_CONFLICT.
+ * see revertName), E_CHAIN_UNAVAILABLE, E_LEDGER_ROUND_CONFLICT, E_LEDGER_RUN_FROZEN (recording into a
+ * run a challenge froze) and E_LEDGER_CHALLENGE_INVALID (a fraud proof the contract refused).
  *
  * Each operation X exports, as viem's actions do, `XParameters` (its argument), `XReturnType` (what
  * it resolves to) and `XErrorType` (the CohortError codes it can reject with), so callers can name
@@ -45,8 +46,16 @@ export interface RunStatus {
   /** Lowest round number that can still be recorded. */
   readonly nextRound: number;
   readonly roundsRecorded: number;
-  /** Latest cumulative root; ZeroHash before the first round. */
+  /** The root claims are checked against now; ZeroHash before the first claimable round. */
   readonly root: string;
+  /** The root waiting out its challenge window; ZeroHash when none. */
+  readonly pendingRoot: string;
+  /** Unix seconds at which `pendingRoot` becomes claimable; 0 when none is pending. */
+  readonly claimableAt: number;
+  /** Seconds each new root stays pending; 0: claimable at once. */
+  readonly challengeWindow: number;
+  /** A challenge rejected a root: no recording until the researcher's unfreezeRun. */
+  readonly frozen: boolean;
   readonly funded: bigint;
   readonly allocated: bigint;
   readonly claimed: bigint;
@@ -106,14 +115,21 @@ export function connectLedger(address: string, runner: ContractRunner, options: 
   };
 }
 
-/** Creates a run owned by the signer; `token` ZeroAddress (default) pays in ETH. */
-export type CreateRunParameters = { coordinator: string; token?: string; configHash?: string };
+/**
+ * Creates a run owned by the signer; `token` ZeroAddress (default) pays in ETH. `challengeWindowSeconds`
+ * (default 0: none) is how long each new root stays pending and open to challengeRoot.
+ */
+export type CreateRunParameters = { coordinator: string; token?: string; configHash?: string; challengeWindowSeconds?: number };
 export type CreateRunReturnType = TxResult & { runId: bigint };
-/** Reverts: ZeroAddress. */
-export type CreateRunErrorType = TxErrorType;
+/** Reverts: ZeroAddress; E_LEDGER_INPUT for a window outside uint32. */
+export type CreateRunErrorType = TxErrorType | LedgerErrorType<'E_LEDGER_INPUT'>;
 
 export async function createRun(ledger: Ledger, params: CreateRunParameters): Promise<CreateRunReturnType> {
-  const receipt = await send(ledger, 'createRun', [params.coordinator, params.token ?? ZeroAddress, params.configHash ?? ZeroHash]);
+  const window = params.challengeWindowSeconds ?? 0;
+  if (!Number.isInteger(window) || window < 0 || window > 0xffffffff) {
+    throw new CohortError('E_LEDGER_INPUT', `challenge window ${window} s is not a whole number of seconds in 0..2^32-1`);
+  }
+  const receipt = await send(ledger, 'createRun', [params.coordinator, params.token ?? ZeroAddress, params.configHash ?? ZeroHash, window]);
   const event = findEvent(ledger, receipt, 'RunCreated');
   return { ...txResult(receipt), runId: event.args[0] as bigint };
 }
@@ -146,8 +162,11 @@ export async function fundRun(ledger: Ledger, params: FundRunParameters): Promis
 export type RecordOutcome = TxResult & { status: 'recorded' | 'already-recorded'; packedBytes: number };
 export type RecordRoundParameters = { runId: bigint; round: number; modelHash?: string; entries: readonly RewardEntry[]; cumulativeRoot: string };
 export type RecordRoundReturnType = RecordOutcome;
-/** Reverts: RunNotFound, NotCoordinator, RunAlreadyEnded, BadPacking, AllocationExceedsFunds; a different root already on chain is E_LEDGER_ROUND_CONFLICT. */
-export type RecordRoundErrorType = TxErrorType | LedgerErrorType<'E_LEDGER_ROUND_CONFLICT'>;
+/**
+ * Reverts: RunNotFound, NotCoordinator, RunAlreadyEnded, BadPacking, AllocationExceedsFunds; a different
+ * root already on chain is E_LEDGER_ROUND_CONFLICT; a run a challenge froze (RunFrozen) is E_LEDGER_RUN_FROZEN.
+ */
+export type RecordRoundErrorType = TxErrorType | LedgerErrorType<'E_LEDGER_ROUND_CONFLICT' | 'E_LEDGER_RUN_FROZEN'>;
 
 /**
  * Records a round: `entries` are this round's (worker, amount); `cumulativeRoot` is the root of the
@@ -166,6 +185,11 @@ export async function recordRound(ledger: Ledger, params: RecordRoundParameters)
     // (still pending when a receipt wait timed out) may have won. The event decides.
     if (!(err instanceof CohortError) || err.code !== 'E_LEDGER_REVERTED') throw err;
     const name = revertName(err);
+    if (name === 'RunFrozen') {
+      throw new CohortError('E_LEDGER_RUN_FROZEN', `run ${params.runId} is frozen by a challenge: its researcher must call unfreezeRun before round ${params.round} can be recorded`, {
+        details: err.details, cause: err,
+      });
+    }
     if (name !== 'RoundAlreadyRecorded' && name !== undefined) throw err;
     const existing = (await roundRecords(ledger, params.runId, { round: params.round }))[0];
     if (name === undefined && existing === undefined) throw err;
@@ -194,6 +218,47 @@ export async function claim(ledger: Ledger, params: ClaimParameters): Promise<Cl
   const receipt = await send(ledger, 'claim', [params.runId, params.account, params.cumulativeAmount, [...params.proof]]);
   const event = findEvent(ledger, receipt, 'Claimed');
   return { ...txResult(receipt), amount: event.args[2] as bigint };
+}
+
+/**
+ * A fraud proof against the pending root: `claimable` is an account's leaf and proof under the
+ * claimable root, `pending` the same account's under the pending root, with a smaller amount. Anyone
+ * may send it inside the window; it rejects the pending root and freezes the run.
+ */
+export type ChallengeRootParameters = { runId: bigint; claimable: RewardProof; pending: RewardProof };
+export type ChallengeRootReturnType = TxResult & { rejectedRoot: string };
+/** The contract refused the proof (ChallengeNotLower, ChallengeProofInvalid, NoPendingRoot, ChallengeWindowClosed, RunNotFound; name in details.error): E_LEDGER_CHALLENGE_INVALID. */
+export type ChallengeRootErrorType = TxErrorType | LedgerErrorType<'E_LEDGER_CHALLENGE_INVALID' | 'E_LEDGER_INPUT'>;
+
+const CHALLENGE_REVERTS = new Set(['ChallengeNotLower', 'ChallengeProofInvalid', 'NoPendingRoot', 'ChallengeWindowClosed', 'RunNotFound']);
+
+export async function challengeRoot(ledger: Ledger, params: ChallengeRootParameters): Promise<ChallengeRootReturnType> {
+  const { claimable, pending } = params;
+  if (claimable.account.toLowerCase() !== pending.account.toLowerCase()) {
+    throw new CohortError('E_LEDGER_INPUT', `a challenge compares one account's leaves, not ${claimable.account} and ${pending.account}`);
+  }
+  const args = [params.runId, claimable.account, claimable.cumulativeAmount, [...claimable.proof], pending.cumulativeAmount, [...pending.proof]];
+  try {
+    const receipt = await send(ledger, 'challengeRoot', args);
+    const event = findEvent(ledger, receipt, 'RootRejected');
+    return { ...txResult(receipt), rejectedRoot: event.args[2] as string };
+  } catch (err) {
+    const name = revertName(err);
+    if (err instanceof CohortError && name !== undefined && CHALLENGE_REVERTS.has(name)) {
+      throw new CohortError('E_LEDGER_CHALLENGE_INVALID', `challenge refused: ${err.message}`, { details: err.details, cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Lifts a challenge's freeze (the researcher only); `coordinator` records from now on (the same one to keep it). */
+export type UnfreezeRunParameters = { runId: bigint; coordinator: string };
+export type UnfreezeRunReturnType = TxResult;
+/** Reverts: RunNotFound, NotResearcher, RunNotFrozen, ZeroAddress. */
+export type UnfreezeRunErrorType = TxErrorType;
+
+export async function unfreezeRun(ledger: Ledger, params: UnfreezeRunParameters): Promise<UnfreezeRunReturnType> {
+  return txResult(await send(ledger, 'unfreezeRun', [params.runId, params.coordinator]));
 }
 
 /** Ends a run (researcher or coordinator): no more funding or rounds; claims stay open. */
@@ -226,11 +291,13 @@ export type RunStatusErrorType = CallErrorType;
 export async function runStatus(ledger: Ledger, ...[runId]: RunStatusParameters): Promise<RunStatusReturnType> {
   const r = (await call(ledger, 'getRun', [runId])) as unknown as {
     researcher: string; coordinator: string; token: string; ended: boolean; nextRound: bigint; roundsRecorded: bigint;
-    root: string; funded: bigint; allocated: bigint; claimed: bigint; withdrawn: bigint;
+    root: string; pendingRoot: string; claimableAt: bigint; challengeWindow: bigint; frozen: boolean;
+    funded: bigint; allocated: bigint; claimed: bigint; withdrawn: bigint;
   };
   return {
     runId, researcher: r.researcher, coordinator: r.coordinator, token: r.token, ended: r.ended,
     nextRound: Number(r.nextRound), roundsRecorded: Number(r.roundsRecorded), root: r.root,
+    pendingRoot: r.pendingRoot, claimableAt: Number(r.claimableAt), challengeWindow: Number(r.challengeWindow), frozen: r.frozen,
     funded: r.funded, allocated: r.allocated, claimed: r.claimed, withdrawn: r.withdrawn,
     unallocated: r.funded - r.allocated - r.withdrawn, unclaimed: r.allocated - r.claimed,
   };

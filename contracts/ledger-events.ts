@@ -57,36 +57,41 @@ export interface RunAudit {
   readonly rounds: readonly { round: number; sumMatches: boolean; rootMatches: boolean }[];
   /** The tree rebuilt from events alone: a worker can take its proof from here without trusting the coordinator. */
   readonly tree: RewardTree;
+  /** The latest rebuilt tree whose root is `options.keepRoot` (a claimable root behind a pending one). */
+  readonly kept?: RewardTree | undefined;
 }
 
 /** Rebuilds every cumulative root of a run from its events and checks it against what was recorded. */
-export async function auditRun(ledger: Ledger, runId: bigint): Promise<RunAudit> {
+export async function auditRun(ledger: Ledger, runId: bigint, options: { keepRoot?: string } = {}): Promise<RunAudit> {
   let cumulative = new Map<string, bigint>();
   let tree = RewardTree.build(cumulative);
+  let kept = tree.root === options.keepRoot ? tree : undefined;
   const rounds = [];
   for (const record of await roundRecords(ledger, runId)) {
     cumulative = accumulate(cumulative, record.entries);
     tree = RewardTree.build(cumulative);
+    if (tree.root === options.keepRoot) kept = tree;
     rounds.push({
       round: record.round,
       sumMatches: sumRound(record.entries) === record.roundTotal,
       rootMatches: tree.root === record.cumulativeRoot,
     });
   }
-  return { ok: rounds.every((r) => r.sumMatches && r.rootMatches), rounds, tree };
+  return { ok: rounds.every((r) => r.sumMatches && r.rootMatches), rounds, tree, kept };
 }
 
 /**
- * A worker's proof against the run's current root, rebuilt from events alone (no trust in the
+ * A worker's proof against the run's claimable root (behind a pending one during a challenge window), rebuilt from events alone (no trust in the
  * coordinator). E_LEDGER_ROUND_CONFLICT if the recorded lists do not produce the recorded root
  * (the coordinator misreported: `audit` says which round), E_LEDGER_NOT_IN_TREE if `account` has nothing.
  */
 export async function proofFromChain(ledger: Ledger, runId: bigint, account: string): Promise<RewardProof & { root: string; audit: RunAudit }> {
-  const [audit, run] = await Promise.all([auditRun(ledger, runId), call(ledger, 'getRun', [runId]) as Promise<{ root: string }>]);
-  if (audit.tree.root !== run.root) {
+  const run = (await call(ledger, 'getRun', [runId])) as { root: string };
+  const audit = await auditRun(ledger, runId, { keepRoot: run.root });
+  if (audit.kept === undefined) {
     throw new CohortError('E_LEDGER_ROUND_CONFLICT', `run ${runId}: the recorded lists rebuild root ${audit.tree.root}, not the recorded ${run.root}`, {
       details: { rounds: audit.rounds },
     });
   }
-  return { ...audit.tree.proof(account), root: run.root, audit };
+  return { ...audit.kept.proof(account), root: run.root, audit };
 }

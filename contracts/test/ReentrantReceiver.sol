@@ -6,7 +6,7 @@ interface ILedger {
         external
         returns (uint256);
     function withdraw(uint256 runId) external returns (uint256);
-    function createRun(address coordinator, address token, bytes32 configHash) external returns (uint256);
+    function createRun(address coordinator, address token, bytes32 configHash, uint32 challengeWindow) external returns (uint256);
     function fund(uint256 runId, uint256 amount) external payable;
     function endRun(uint256 runId) external;
 }
@@ -45,7 +45,7 @@ contract ReentrantReceiver {
 
     /// Lets this contract act as a researcher, to attack withdraw.
     function createAndFund(address coordinator) external payable returns (uint256 runId) {
-        runId = _ledger.createRun(coordinator, address(0), bytes32(0));
+        runId = _ledger.createRun(coordinator, address(0), bytes32(0), 0);
         _ledger.fund{value: msg.value}(runId, msg.value);
         _runId = runId;
     }

@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   E_LEDGER_ROUND_CONFLICT: { close: 4114, summary: 'this round is already recorded on-chain with a different root' },
   E_LEDGER_INPUT: { close: 4115, summary: 'invalid ledger input (address, amount or round list)' },
   E_LEDGER_NOT_IN_TREE: { close: 4116, summary: 'this address has no reward in the run' },
+  E_LEDGER_RUN_FROZEN: { close: 4117, summary: 'a challenge rejected a root of this run; recording waits for its researcher to unfreeze it' },
+  E_LEDGER_CHALLENGE_INVALID: { close: 4118, summary: 'the fraud proof does not show a lowered cumulative reward, or no root is open to challenge' },
   // Local (never on the wire): strategies and differential privacy
   E_STRATEGY_NEEDS_UPDATES: { close: 4120, summary: 'this strategy needs the individual updates, which secure aggregation hides' },
   E_STRATEGY_INPUT: { close: 4121, summary: "the round's updates do not meet the strategy's requirements" },

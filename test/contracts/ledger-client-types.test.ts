@@ -4,12 +4,13 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { CohortError } from '../../core/protocol/errors.js';
 import {
-  claim, createRun, endRun, fundRun, paidOf, recordRound, runCount, runStatus, withdraw,
+  challengeRoot, claim, createRun, endRun, unfreezeRun, fundRun, paidOf, recordRound, runCount, runStatus, withdraw,
   type ClaimParameters, type ClaimReturnType, type CreateRunErrorType, type CreateRunParameters, type CreateRunReturnType,
   type EndRunParameters, type EndRunReturnType, type FundRunErrorType, type FundRunParameters, type FundRunReturnType,
   type Ledger, type PaidOfParameters, type PaidOfReturnType, type RecordRoundErrorType, type RecordRoundParameters,
   type RecordRoundReturnType, type RunCountReturnType, type RunStatusParameters, type RunStatusReturnType,
-  type WithdrawParameters, type WithdrawReturnType,
+  type WithdrawParameters, type WithdrawReturnType, type ChallengeRootErrorType, type ChallengeRootParameters,
+  type ChallengeRootReturnType, type UnfreezeRunParameters, type UnfreezeRunReturnType,
 } from '../../contracts/ledger-client.js';
 
 describe('ledger client types', () => {
@@ -30,13 +31,18 @@ describe('ledger client types', () => {
     expectTypeOf(runStatus).returns.resolves.toEqualTypeOf<RunStatusReturnType>();
     expectTypeOf(paidOf).parameters.toEqualTypeOf<[Ledger, ...PaidOfParameters]>();
     expectTypeOf(paidOf).returns.resolves.toEqualTypeOf<PaidOfReturnType>();
+    expectTypeOf(challengeRoot).parameters.toEqualTypeOf<[Ledger, ChallengeRootParameters]>();
+    expectTypeOf(challengeRoot).returns.resolves.toEqualTypeOf<ChallengeRootReturnType>();
+    expectTypeOf(unfreezeRun).parameters.toEqualTypeOf<[Ledger, UnfreezeRunParameters]>();
+    expectTypeOf(unfreezeRun).returns.resolves.toEqualTypeOf<UnfreezeRunReturnType>();
     expectTypeOf(runCount).returns.resolves.toEqualTypeOf<RunCountReturnType>();
   });
 
   it('admit only the codes each operation can fail with', () => {
-    expectTypeOf<CreateRunErrorType['code']>().toEqualTypeOf<'E_LEDGER_REVERTED' | 'E_CHAIN_UNAVAILABLE'>();
+    expectTypeOf<CreateRunErrorType['code']>().toEqualTypeOf<'E_LEDGER_REVERTED' | 'E_CHAIN_UNAVAILABLE' | 'E_LEDGER_INPUT'>();
     expectTypeOf<FundRunErrorType['code']>().toEqualTypeOf<'E_LEDGER_REVERTED' | 'E_CHAIN_UNAVAILABLE' | 'E_LEDGER_INPUT'>();
-    expectTypeOf<RecordRoundErrorType['code']>().toEqualTypeOf<'E_LEDGER_REVERTED' | 'E_CHAIN_UNAVAILABLE' | 'E_LEDGER_ROUND_CONFLICT'>();
+    expectTypeOf<RecordRoundErrorType['code']>().toEqualTypeOf<'E_LEDGER_REVERTED' | 'E_CHAIN_UNAVAILABLE' | 'E_LEDGER_ROUND_CONFLICT' | 'E_LEDGER_RUN_FROZEN'>();
+    expectTypeOf<ChallengeRootErrorType['code']>().toEqualTypeOf<'E_LEDGER_REVERTED' | 'E_CHAIN_UNAVAILABLE' | 'E_LEDGER_CHALLENGE_INVALID' | 'E_LEDGER_INPUT'>();
     expectTypeOf<RecordRoundErrorType>().toExtend<CohortError>();
   });
 });
