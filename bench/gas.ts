@@ -1,6 +1,7 @@
 /**
  * Gas costs of ContributionLedger on a real anvil: recordRound with 10, 100 and 1 000 workers and
- * claims in ETH and an ERC-20. SSTOREs are counted from anvil's opcode trace, to show that the
+ * claims in ETH and an ERC-20, and with a challenge window: recordRound, a fraud proof (challengeRoot)
+ * and the researcher's unfreezeRun. SSTOREs are counted from anvil's opcode trace, to show that the
  * storage a round writes does not grow with the number of workers (only calldata and the event do).
  *
  *   node --import tsx bench/gas.ts        prints the table
@@ -12,7 +13,7 @@ import { Contract, Wallet, ZeroAddress, ZeroHash, getBytes, parseEther, type Jso
 import { startAnvil } from '../contracts/node/anvil.js';
 import { deployArtifact, deployLedger, loadArtifact } from '../contracts/node/deploy.js';
 import {
-  claim, connectChain, connectLedger, createRun, fundRun, recordRound, walletSigner, type Ledger,
+  challengeRoot, claim, connectChain, connectLedger, createRun, fundRun, recordRound, unfreezeRun, walletSigner, type Ledger,
 } from '../contracts/ledger-client.js';
 import { RewardTree, accumulate, packRound, type RewardEntry } from '../contracts/merkle.js';
 
@@ -42,8 +43,8 @@ async function sstores(provider: JsonRpcProvider, txHash: string): Promise<{ ops
   return { ops: ops.length, slots: new Set(ops.map((l) => l.stack?.at(-1))).size };
 }
 
-async function newRun(ctx: Ctx, token: string, funding: bigint): Promise<bigint> {
-  const { runId } = await createRun(ctx.researcher, { coordinator: ctx.coordinatorAddress, token });
+async function newRun(ctx: Ctx, token: string, funding: bigint, challengeWindowSeconds = 0): Promise<bigint> {
+  const { runId } = await createRun(ctx.researcher, { coordinator: ctx.coordinatorAddress, token, challengeWindowSeconds });
   await fundRun(ctx.researcher, { runId, amount: funding });
   return runId;
 }
@@ -99,6 +100,43 @@ async function measureClaims(ctx: Ctx, token: string, label: string, target: big
   return rows;
 }
 
+const WINDOW = 3_600;
+
+/**
+ * A run with a 1-hour window and 100 workers a round: its first round, a later one recorded inside
+ * the window (it replaces the pending root), one recorded after it (it also promotes the pending
+ * root), then a forged root lowering one worker of a 1 000-worker tree, its challenge and the unfreeze.
+ */
+async function measureChallenge(ctx: Ctx): Promise<ClaimRow[]> {
+  const runId = await newRun(ctx, ZeroAddress, parseEther('1000'), WINDOW);
+  const entries = workers(100, 10n ** 15n);
+  let cumulative = new Map<string, bigint>();
+  const rows: ClaimRow[] = [];
+  const labels = ['recordRound, 100 workers, first round', 'recordRound, 100 workers, inside the window', 'recordRound, 100 workers, after the window'];
+  for (const [round, label] of labels.entries()) {
+    if (round === 2) await passTime(ctx.provider, WINDOW + 1);
+    cumulative = accumulate(cumulative, entries);
+    const res = await recordRound(ctx.coordinator, { runId, round, entries, cumulativeRoot: RewardTree.build(cumulative).root });
+    rows.push({ what: label, gas: res.gasUsed });
+  }
+  await passTime(ctx.provider, WINDOW + 1);
+  const victim = entries[0]?.account ?? '';
+  const big = workers(1_000, 10n ** 15n).map(({ account }) => [account, cumulative.get(account) ?? 10n ** 15n] as [string, bigint]);
+  // Round 2's root (the claimable one) holds only the 100; a 1 000-leaf forged root lowers the victim.
+  const forged = RewardTree.build(new Map(big.map(([a, v]) => [a, a === victim ? v - 1n : v + 1n])));
+  await recordRound(ctx.coordinator, { runId, round: 3, entries: [], cumulativeRoot: forged.root });
+  const claimable = RewardTree.build(cumulative);
+  const challenge = await challengeRoot(ctx.researcher, { runId, claimable: claimable.proof(victim), pending: forged.proof(victim) });
+  rows.push({ what: `challengeRoot (proofs of ${claimable.proof(victim).proof.length} and ${forged.proof(victim).proof.length} hashes)`, gas: challenge.gasUsed });
+  rows.push({ what: 'unfreezeRun', gas: (await unfreezeRun(ctx.researcher, { runId, coordinator: ctx.coordinatorAddress })).gasUsed });
+  return rows;
+}
+
+async function passTime(provider: JsonRpcProvider, seconds: number): Promise<void> {
+  await provider.send('evm_increaseTime', [seconds]);
+  await provider.send('evm_mine', []);
+}
+
 /** Runs the benchmark on a fresh anvil and returns a markdown report. */
 export async function run(): Promise<string> {
   execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build-contracts.mjs', import.meta.url)), '--quiet']);
@@ -118,6 +156,7 @@ export async function run(): Promise<string> {
       ...(await measureClaims(ctx, ZeroAddress, 'ETH', TARGETS.ethClaim)),
       ...(await measureClaims(ctx, token.address, 'ERC-20', TARGETS.tokenClaim)),
     ];
+    const challenge = await measureChallenge(ctx);
     const info = (await provider.send('anvil_nodeInfo', [])) as { hardFork?: string };
     const fmt = (g: bigint): string => Number(g).toLocaleString('en-US');
     const lines = [
@@ -138,6 +177,13 @@ export async function run(): Promise<string> {
       'A first round costs more than a later one because its slots go from zero to non-zero; at 1 000',
       'workers both pay the calldata floor of EIP-7623 (Prague), which then outweighs execution.',
       'A relayed claim to an address that never held funds pays for creating that account or balance.',
+      '',
+      `| with a challenge window (${WINDOW} s) | gas |`,
+      '|---|---|',
+      ...challenge.map((x) => `| ${x.what} | ${fmt(x.gas)} |`),
+      '',
+      'The tables above are runs with no window (0, as on the demo chain). With a window a round also',
+      'writes the pending root and its time; the first pending root fills a zero slot, later ones overwrite it.',
     ];
     return lines.join('\n');
   } finally {
