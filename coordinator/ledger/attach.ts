@@ -191,4 +191,8 @@ function checkRun(status: RunStatus, coordinator: string, config: LedgerConfig):
     );
   }
   if (status.ended) throw new CohortError('E_CONFIG_INVALID', `ledger: run ${status.runId} of ${config.ledgerAddress} has ended; create a new run`);
+  // A challenge rejected one of its roots: nothing can be recorded until the researcher's unfreezeRun.
+  if (status.frozen) {
+    throw new CohortError('E_LEDGER_RUN_FROZEN', `ledger: run ${status.runId} of ${config.ledgerAddress} is frozen by a challenge; its researcher must call unfreezeRun`);
+  }
 }

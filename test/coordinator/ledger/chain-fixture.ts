@@ -20,14 +20,16 @@ export interface LedgerChain {
   stop(): Promise<void>;
 }
 
-export async function startLedgerChain(options: { budgetWei?: bigint; rounds?: number; anvil?: AnvilOptions } = {}): Promise<LedgerChain> {
+export async function startLedgerChain(
+  options: { budgetWei?: bigint; rounds?: number; anvil?: AnvilOptions; challengeWindowSeconds?: number } = {},
+): Promise<LedgerChain> {
   ensureBuilt();
   const anvil = await startAnvil(options.anvil);
   const provider = await connectChain(anvil.rpcUrl, { chainId: anvil.chainId });
   const { ledger: researcher, deployment } = await deployLedger(walletSigner(anvil.privateKeys[0] ?? '', provider));
   const coordinator = anvil.accounts[1] ?? '';
   const budgetWei = options.budgetWei ?? parseEther('0.3');
-  const { runId } = await createRun(researcher, { coordinator });
+  const { runId } = await createRun(researcher, { coordinator, challengeWindowSeconds: options.challengeWindowSeconds ?? 0 });
   await fundRun(researcher, { runId, amount: budgetWei });
   const config = parseLedgerConfig({
     rpcUrl: anvil.rpcUrl,
