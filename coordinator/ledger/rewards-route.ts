@@ -2,9 +2,11 @@
  * GET /api/rewards/:address: what a worker has earned, been paid and may claim, with the proof it
  * needs, for the browser worker page's Rewards panel (and anyone else; the data is public on chain).
  *
- * The proof is against the latest root ON CHAIN: the tree is rebuilt from the outbox rows the
+ * The proof is against the CLAIMABLE root on chain: the tree is rebuilt from the outbox rows the
  * sender has marked sent, never from rounds still pending, whose root the contract does not know
- * yet (a claim with such a proof would revert). `claimed` is the ledger's paidOf, read live; when
+ * yet (a claim with such a proof would revert). On a run with a challenge window the claimable
+ * root trails the last sent one until its window passes, so the tree stops at the sent round whose
+ * root the chain reports as claimable (the last sent one when the chain does not answer). `claimed` is the ledger's paidOf, read live; when
  * the chain does not answer, `claimed` and `claimable` are left out rather than guessed.
  *
  * @example
@@ -45,11 +47,16 @@ export function registerRewardsRoutes(routes: HttpRoutes, deps: RewardsRouteDeps
   let cached: { round: number; root: string; tree: RewardTree } | undefined;
   let token: string | undefined;
 
-  const onChainTree = (): { round: number; root: string; tree: RewardTree } => {
+  const onChainTree = (claimableRoot: string | undefined): { round: number; root: string; tree: RewardTree } => {
     const rows = deps.store.ledger.outboxRows(deps.runId);
     // Rows go out strictly in round order, so the sent ones are a prefix.
     const unsent = rows.findIndex((r) => r.status !== 'sent');
-    const sent = unsent < 0 ? rows : rows.slice(0, unsent);
+    let sent = unsent < 0 ? rows : rows.slice(0, unsent);
+    if (claimableRoot !== undefined && claimableRoot !== sent.at(-1)?.payload.cumulativeRoot) {
+      let upTo = sent.length - 1;
+      while (upTo >= 0 && sent[upTo]?.payload.cumulativeRoot !== claimableRoot) upTo--;
+      sent = sent.slice(0, upTo + 1); // empty when nothing this store sent is claimable yet
+    }
     const last = sent.at(-1);
     if (!last) return EMPTY;
     if (cached?.round === last.round) return cached;
@@ -84,18 +91,18 @@ export function registerRewardsRoutes(routes: HttpRoutes, deps: RewardsRouteDeps
       run: binding.chainRunId.toString(),
       ...(token === undefined ? {} : { token }),
     };
-    const { round, root, tree } = onChainTree();
+    const [paid, status] = await Promise.all([
+      withTimeout(paidOf(ledger.ledger, binding.chainRunId, account), timeoutMs),
+      withTimeout(runStatus(ledger.ledger, binding.chainRunId), timeoutMs),
+    ]);
+    if (status) token = chain.token = status.token;
+    const { round, root, tree } = onChainTree(status?.root);
     const cumulative = tree.amountOf(account);
     if (cumulative === 0n) {
-      return sendJson(res, 404, { error: 'E_LEDGER_NOT_IN_TREE', message: `${account} has no reward recorded on chain yet`, chain, account, round });
+      return sendJson(res, 404, { error: 'E_LEDGER_NOT_IN_TREE', message: `${account} has no claimable reward on chain yet`, chain, account, round });
     }
     const { proof } = tree.proof(account);
 
-    const [paid, status] = await Promise.all([
-      withTimeout(paidOf(ledger.ledger, binding.chainRunId, account), timeoutMs),
-      token === undefined ? withTimeout(runStatus(ledger.ledger, binding.chainRunId), timeoutMs) : Promise.resolve(undefined),
-    ]);
-    if (status) token = chain.token = status.token;
     const body: RewardsBody = { enabled: true, chain, account, round, root, cumulative: cumulative.toString(), proof: [...proof] };
     if (paid !== undefined) {
       body.claimed = paid.toString();
