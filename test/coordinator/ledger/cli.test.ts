@@ -93,6 +93,11 @@ describe('cohort ledger / cohort rewards', () => {
     expect(withdrawn.json).toMatchObject({ withdrawn: parseEther('0.006').toString(), ended: true, unallocated: '0' });
     expect((await run(ledgerCommand, ['status', ...at, '--json'])).json).toMatchObject({ runCount: '1' });
 
+    // A run with a challenge window: status shows it, and that nothing is pending or frozen.
+    const windowed = ['create-run', ...at, '--coordinator', anvil.accounts[1] ?? '', '--challenge-window', '3600', '--json'];
+    expect((await run(ledgerCommand, windowed, { COHORT_KEY: anvil.privateKeys[0] })).json).toMatchObject({ runId: '2', challengeWindowSeconds: 3600 });
+    expect((await run(ledgerCommand, ['status', ...at, '--run', '2', '--json'])).json).toMatchObject({ challengeWindow: 3600, claimableAt: 0, frozen: false });
+
     // Without --json: one "key  value" line per field, amounts in wei and ETH.
     const human = await run(ledgerCommand, ['status', ...at, '--run', '1']);
     expect(human.lines.find((l) => l.startsWith('funded'))).toContain('10000000000000000 wei (0.01 ETH)');
@@ -106,6 +111,8 @@ describe('cohort ledger / cohort rewards', () => {
     expect(await fail(run(ledgerCommand, ['deploy', '--rpc-url', anvil.rpcUrl, '--key-file', loose]))).toMatchObject({ code: 'E_KEY_FILE' });
     expect(await fail(run(ledgerCommand, ['deploy', '--rpc-url', anvil.rpcUrl]))).toMatchObject({ code: 'E_CLI_USAGE', message: expect.stringContaining('COHORT_KEY') });
     expect(await fail(run(ledgerCommand, ['fund', ...at]))).toMatchObject({ code: 'E_CLI_USAGE' });
+    const badWindow = ['create-run', ...at, '--coordinator', anvil.accounts[1] ?? '', '--challenge-window', '1.5'];
+    expect(await fail(run(ledgerCommand, badWindow, { COHORT_KEY: anvil.privateKeys[0] }))).toMatchObject({ code: 'E_CLI_USAGE', message: expect.stringContaining('challenge-window') });
     expect(await fail(run(ledgerCommand, ['status', '--ledger', anvil.accounts[9] ?? '']))).toMatchObject({ code: 'E_CLI_USAGE', message: expect.stringContaining('--rpc-url') });
     expect(await fail(run(ledgerCommand, ['launch', ...at]))).toMatchObject({ code: 'E_CLI_USAGE' });
     expect(await fail(run(rewardsCommand, [...at, '--run', '1']))).toMatchObject({ code: 'E_CLI_USAGE', message: expect.stringContaining('--key') });
