@@ -55,6 +55,7 @@ export function storedRounds(store: StoreView, runId: string, readings: Provider
     trainLoss: r.trainLoss,
     secure: r.secure,
     dropped: null,
+    stragglersCut: null,
     txHash: readings.roundTransactions.get(r.round) ?? null,
   }));
 }

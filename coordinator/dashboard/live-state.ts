@@ -247,6 +247,7 @@ export class LiveRunState {
       trainLoss: event.trainLoss,
       secure: this.options.engine.runInfo().secureAggregation,
       dropped: event.dropped.length,
+      stragglersCut: event.stragglersCut ?? 0,
       txHash: this.readings.roundTransactions.get(event.round) ?? null,
     });
     this.dirtyRounds.add(event.round);

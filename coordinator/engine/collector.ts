@@ -22,6 +22,11 @@ export interface CollectRequest {
   deadline: number;
   /** Values per update: the model's, plus what differential privacy appends. */
   updateLength: number;
+  /**
+   * Over-selection: close once this many results are in (plain: updates; SecAgg+: masked inputs)
+   * and cancel the rest. Undefined: wait for every assigned worker or the deadline.
+   */
+  closeAfter?: number | undefined;
   /** Called when a stage of the collection ends, with how long it took in seconds. */
   onStage?: ((stage: string, seconds: number) => void) | undefined;
 }
@@ -51,6 +56,12 @@ export function sendTrainInstructions(request: CollectRequest, secureAggregation
       ...(secureAggregation ? { secureAggregation } : {}),
     });
   }
+}
+
+/** Tells each straggler the round closed without it, so that it stops training at once. */
+export function sendCancel(request: CollectRequest, addresses: readonly string[], reason: string): void {
+  const byAddress = new Map(request.assignments.map(({ worker }) => [worker.channel.address, worker]));
+  for (const address of addresses) byAddress.get(address)?.channel.send({ type: 'cancel', runId: request.runId, round: request.round, reason });
 }
 
 /** An outcome with nothing in it, for a collection that failed. */

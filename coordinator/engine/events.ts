@@ -16,6 +16,8 @@ export type EngineEvent =
       trainLoss: number | null;
       durationMs: number;
       dropped: Array<{ address: string; reason: string }>;
+      /** Over-selection: selected workers the round closed without (cancelled stragglers). */
+      stragglersCut?: number;
       backends: string[];
     }
   | { type: 'stage-completed'; runId: string; round: number; stage: string; seconds: number }

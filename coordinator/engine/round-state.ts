@@ -42,6 +42,11 @@ export interface RoundOutcome {
   aggregate: RoundAggregate;
   survivors: Survivor[];
   dropped: Array<{ address: string; reason: string }>;
+  /**
+   * Over-selection: selected workers the round closed without, because enough results were in
+   * first. They were sent a `cancel`; they are stragglers, not dropouts (their stats do not count it).
+   */
+  cut?: string[] | undefined;
   /** Why the collection itself failed (a SecAgg+ stage), if it did. */
   failure?: string | undefined;
 }

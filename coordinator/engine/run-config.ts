@@ -8,6 +8,9 @@ import { modelSpecSchema, partitionSpecSchema } from '../../core/protocol/messag
 import { privacyConfigSchema } from '../privacy/dp-config.js';
 import { strategySpecSchema } from '../strategy/strategy-spec.js';
 
+/** ⌈clientsPerRound × 1.3⌉ selected by default: a round closes without its slowest ~23%. */
+export const OVER_SELECT_DEFAULT = 1.3;
+
 export const runConfigSchema = z
   .object({
     runId: z.string().min(1).max(128).optional(),
@@ -17,6 +20,11 @@ export const runConfigSchema = z
     minClients: z.number().int().min(1),
     /** Workers selected per round; undefined means every ready worker. */
     clientsPerRound: z.number().int().min(1).optional(),
+    /**
+     * Over-selection: ⌈clientsPerRound × overSelect⌉ workers are selected (at most the ready ones),
+     * and the round closes once clientsPerRound results are in; the rest are cancelled.
+     */
+    overSelect: z.number().min(1, 'overSelect must be at least 1 (1 selects exactly clientsPerRound)').max(100).default(OVER_SELECT_DEFAULT),
     /** Deadline for each round's updates, from the moment the round starts. */
     roundTimeoutMs: z.number().int().min(100),
     /** How often a failed round is retried before the run stops. */

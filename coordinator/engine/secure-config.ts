@@ -4,6 +4,7 @@
  * computed per round; the overflow check is also done once at start for the largest round allowed.
  */
 import { defaultSecAggConfig, validateSecAggConfig, type SecAggConfig } from '../../core/secagg/config.js';
+import { selectionSize } from './over-selection.js';
 import type { RunConfig } from './run-config.js';
 import { maxRoundWork } from './work-bound.js';
 
@@ -41,7 +42,8 @@ export function secureAggregationFor(config: RunConfig, participants: number): R
 export function checkSecureAggregation(config: RunConfig): void {
   const options = config.secureAggregation;
   if (options === false) return;
-  const maxWorkers = options.maxWorkers ?? config.clientsPerRound ?? DEFAULT_MAX_WORKERS;
+  // Over-selected workers all take part until the masked input: the check is for all of them.
+  const maxWorkers = options.maxWorkers ?? selectionSize(config) ?? DEFAULT_MAX_WORKERS;
   const { weightCap: _w, stageTimeoutMs: _s, maxWorkers: _m, ...overrides } = options;
   validateSecAggConfig(defaultSecAggConfig(maxWorkers, overrides), { maxWorkers, maxWeight: 1 });
 }

@@ -50,6 +50,7 @@ export class CohortMetrics {
   private readonly roundsCompleted: Counter;
   private readonly roundsFailed: Counter;
   private readonly dropouts: Counter;
+  private readonly stragglersCut: Counter;
   private readonly stageDuration: Histogram<'stage'>;
   private readonly roundDuration: Histogram;
   private readonly lastRound: Gauge;
@@ -66,6 +67,11 @@ export class CohortMetrics {
     this.roundsCompleted = new Counter({ name: 'cohort_rounds_completed_total', help: 'Rounds completed (aggregated, evaluated and stored).', registers });
     this.roundsFailed = new Counter({ name: 'cohort_rounds_failed_total', help: 'Round attempts that failed (too few survivors); retried ones included.', registers });
     this.dropouts = new Counter({ name: 'cohort_worker_dropouts_total', help: 'Selected workers that did not return an update in their round.', registers });
+    this.stragglersCut = new Counter({
+      name: 'cohort_round_stragglers_cut_total',
+      help: 'Over-selected workers a round closed without, because enough results were in first (sent cancel; not dropouts).',
+      registers,
+    });
     this.stageDuration = new Histogram({
       name: 'cohort_stage_duration_seconds',
       help: 'Time spent in each stage: wait-for-workers before a round (paused time included), train (plain rounds), and each SecAgg+ stage.',
@@ -169,6 +175,7 @@ export class CohortMetrics {
       case 'round-completed':
         this.roundsCompleted.inc();
         this.dropouts.inc(event.dropped.length);
+        this.stragglersCut.inc(event.stragglersCut ?? 0);
         this.roundDuration.observe(event.durationMs / 1000);
         this.lastRound.set(event.round);
         if (event.accuracy !== null) this.accuracy.set(event.accuracy);

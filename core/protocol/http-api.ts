@@ -80,6 +80,8 @@ export interface RoundRow {
   secure: boolean;
   /** Dropped workers in this round; null when unknown (read back from the store). */
   dropped: number | null;
+  /** Over-selected workers the round closed without (cancelled stragglers); null when unknown. */
+  stragglersCut: number | null;
   txHash: string | null;
 }
 

@@ -109,6 +109,18 @@ export const trainSchema = z.object({
   secureAggregation: z.object({ weightCap: z.number().int().positive() }).optional(),
 });
 
+/**
+ * Over-selection: the round closed without this worker's result (enough others were in first).
+ * The worker stops training for that round at once and sends nothing more for it; a cancel for a
+ * round it is not training is ignored.
+ */
+export const cancelSchema = z.object({
+  type: z.literal('cancel'),
+  runId,
+  round,
+  reason: z.string().max(500),
+});
+
 export const roundSummarySchema = z.object({
   type: z.literal('round'),
   runId,
@@ -187,13 +199,14 @@ export const workerMessageSchema = z.union([
   secAggReplySchema,
 ]);
 export const coordinatorMessageSchema = z.union([
-  z.discriminatedUnion('type', [challengeSchema, welcomeSchema, trainSchema, evaluateSchema, roundSummarySchema, runEndSchema, errorSchema]),
+  z.discriminatedUnion('type', [challengeSchema, welcomeSchema, trainSchema, cancelSchema, evaluateSchema, roundSummarySchema, runEndSchema, errorSchema]),
   secAggRequestSchema,
 ]);
 
 export type ChallengeMessage = z.infer<typeof challengeSchema>;
 export type WelcomeMessage = z.infer<typeof welcomeSchema>;
 export type TrainMessage = z.infer<typeof trainSchema>;
+export type CancelMessage = z.infer<typeof cancelSchema>;
 export type RoundSummaryMessage = z.infer<typeof roundSummarySchema>;
 export type RunEndMessage = z.infer<typeof runEndSchema>;
 export type ErrorMessage = z.infer<typeof errorSchema>;
@@ -218,6 +231,7 @@ export const COORDINATOR_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<Coordina
   ['challenge', challengeSchema],
   ['welcome', welcomeSchema],
   ['train', trainSchema],
+  ['cancel', cancelSchema],
   [EVALUATE_TYPE, evaluateSchema],
   ['round', roundSummarySchema],
   ['run-end', runEndSchema],

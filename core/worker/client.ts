@@ -11,6 +11,7 @@ import { challengeText, normalizeCoordinatorUrl } from '../protocol/identity.js'
 import {
   PROTOCOL_VERSION,
   type BackendReport,
+  type CancelMessage,
   type ChallengeMessage,
   type CoordinatorMessage,
   type RoundSummaryMessage,
@@ -54,6 +55,8 @@ export type WorkerEvent =
   | { kind: 'ready'; backend: BackendReport; examples: number }
   | { kind: 'training'; round: number }
   | { kind: 'submitted'; round: number; examples: number; trainMs: number }
+  /** The coordinator closed the round without this worker (over-selection): its training stopped. */
+  | { kind: 'cancelled'; round: number; reason: string }
   | { kind: 'secagg'; round: number; stage: string }
   | { kind: 'round'; summary: RoundSummaryMessage }
   | { kind: 'disconnected'; code: number; reason: string; willRetry: boolean }
@@ -85,6 +88,15 @@ interface SecureRoundState {
   round: number;
   client: SecAggClient;
   trained: Promise<void>;
+  /** Aborted when the round's training stops (cancel, a newer round, a lost connection). */
+  signal: AbortSignal;
+}
+
+/** The round this worker is training for, and how to stop it. */
+interface TrainingRound {
+  runId: string;
+  round: number;
+  controller: AbortController;
 }
 
 
@@ -102,7 +114,9 @@ export class WorkerClient {
   private stopped = false;
   private preparedRunId: string | undefined;
   private preparing: Promise<{ backend: BackendReport; examples: number }> | undefined;
-  private training: AbortController | undefined;
+  private training: TrainingRound | undefined;
+  /** The last round the coordinator cancelled: its late SecAgg+ requests are ignored, not errors. */
+  private cancelled: { runId: string; round: number } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private secure: SecureRoundState | undefined;
   /**
@@ -132,7 +146,7 @@ export class WorkerClient {
   private finish(end: SessionEnd): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.training?.abort();
+    this.training?.controller.abort();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     const socket = this.socket;
     this.socket = undefined;
@@ -161,7 +175,7 @@ export class WorkerClient {
     socket.onclose = (event) => {
       if (socket !== this.socket) return;
       this.socket = undefined;
-      this.training?.abort();
+      this.training?.controller.abort();
       const fatalCode = finalErrorOfClose(event.code);
       const fatal = fatalCode !== undefined;
       const willRetry = !this.stopped && !fatal && this.options.reconnect !== false;
@@ -220,6 +234,8 @@ export class WorkerClient {
         return this.onWelcome(socket, message);
       case 'train':
         return this.onTrain(socket, message);
+      case 'cancel':
+        return this.onCancel(message);
       case 'secagg-request':
         return this.onSecAggRequest(socket, message);
       case 'evaluate': {
@@ -286,9 +302,9 @@ export class WorkerClient {
 
   private async onTrain(socket: SocketLike, message: TrainMessage): Promise<void> {
     checkTrainKeepsAnnouncedSetting(message, this.announcedSecure.get(message.runId));
-    this.training?.abort();
+    this.training?.controller.abort();
     const controller = new AbortController();
-    this.training = controller;
+    this.training = { runId: message.runId, round: message.round, controller };
     this.emit({ kind: 'training', round: message.round });
     const train = (): Promise<TrainResult> => this.options.hooks.train(message, controller.signal).then((result) => privatize(result, message));
     try {
@@ -325,19 +341,42 @@ export class WorkerClient {
       this.send(socket, { type: 'trained', runId: message.runId, round: message.round, ...metrics });
       this.emit({ kind: 'submitted', round: message.round, examples: result.examples, trainMs: result.trainMs });
     });
-    this.secure = { runId: message.runId, round: message.round, client, trained };
+    this.secure = { runId: message.runId, round: message.round, client, trained, signal: controller.signal };
     await trained;
+  }
+
+  /**
+   * Over-selection's cancel: stop training for that round now (local training checks the signal
+   * between steps) and send nothing more for it. A cancel for another round is stale: ignored.
+   */
+  private onCancel(message: CancelMessage): void {
+    const training = this.training;
+    if (!training || training.runId !== message.runId || training.round !== message.round) return;
+    this.cancelled = { runId: message.runId, round: message.round };
+    training.controller.abort(new CohortError('E_UPDATE_STALE', `round ${message.round} was cancelled: ${message.reason}`));
+    if (this.secure?.runId === message.runId && this.secure.round === message.round) this.secure = undefined;
+    this.emit({ kind: 'cancelled', round: message.round, reason: message.reason });
   }
 
   private async onSecAggRequest(socket: SocketLike, request: SecAggRequest): Promise<void> {
     const secure = this.secure;
+    if (this.cancelled?.runId === request.runId && this.cancelled.round === request.round) return;
     if (!secure || secure.runId !== request.runId || secure.round !== request.round) {
       throw new CohortError('E_SECAGG_STAGE', `no secure round ${request.round} in progress here`);
     }
     this.emit({ kind: 'secagg', round: request.round, stage: request.stage });
-    if (request.stage === SECAGG_STAGE.maskedInput) await secure.trained;
+    if (request.stage === SECAGG_STAGE.maskedInput) {
+      try {
+        await secure.trained;
+      } catch (error) {
+        // Training stopped (cancelled, replaced or disconnected): nothing to mask, nothing to send.
+        if (secure.signal.aborted) return;
+        throw error;
+      }
+      if (secure.signal.aborted) return;
+    }
     const reply = await secure.client.handle(request);
-    if (socket === this.socket) this.send(socket, reply);
+    if (socket === this.socket && !secure.signal.aborted) this.send(socket, reply);
   }
 }
 

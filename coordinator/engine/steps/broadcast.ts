@@ -29,6 +29,7 @@ export const broadcast: RoundStep = {
       trainLoss: committed.trainLoss,
       durationMs: committed.durationMs,
       dropped: outcome.dropped,
+      stragglersCut: outcome.cut?.length ?? 0,
       backends,
     });
     const summary = {

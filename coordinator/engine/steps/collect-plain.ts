@@ -1,6 +1,7 @@
 /**
  * `collect` without secure aggregation: send the global weights, collect each assigned worker's
- * delta until every one has answered, dropped out, or the deadline passed, and sum them as they
+ * delta until every one has answered, dropped out, or the deadline passed (or, over-selected,
+ * until `closeAfter` updates are in: the rest are sent `cancel`), and sum them as they
  * arrive (nothing per worker is kept beyond its running contribution to the sum, unless the
  * strategy needs the individual updates).
  *
@@ -10,7 +11,7 @@
 import { CohortError } from '../../../core/protocol/errors.js';
 import type { UpdateMessage } from '../../../core/protocol/messages.js';
 import { addScaledInto, allFinite } from '../../strategy/vector-math.js';
-import { sendTrainInstructions, type CollectRequest, type RoundCollector } from '../collector.js';
+import { sendCancel, sendTrainInstructions, type CollectRequest, type RoundCollector } from '../collector.js';
 import type { RoundOutcome } from '../round-state.js';
 import { creditedWork } from '../work-bound.js';
 
@@ -35,16 +36,22 @@ export function startPlainCollect(request: PlainCollectRequest): RoundCollector 
   const outcome = new Promise<RoundOutcome>((resolve) => (settle = resolve));
   let settled = false;
   const started = Date.now();
+  const cut: string[] = [];
+  const missed: string[] = [];
+  const enough = (): boolean => request.closeAfter !== undefined && survivors.length >= request.closeAfter;
 
   const finish = (): void => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
-    for (const [address] of pending) dropped.push({ address, reason: 'missed the round deadline' });
+    // Closed early with enough updates: whoever is still training is a straggler, cancelled.
+    for (const [address] of pending) (enough() ? cut : missed).push(address);
+    for (const address of missed) dropped.push({ address, reason: 'missed the round deadline' });
     pending.clear();
+    if (cut.length > 0) sendCancel(request, cut, `round ${request.round} closed with the first ${survivors.length} updates`);
     request.onStage?.('train', (Date.now() - started) / 1000);
     const aggregate = { weightedDeltaSum: sum, totalWeight, contributors: survivors.length };
-    settle({ aggregate: request.keepIndividualUpdates ? { ...aggregate, individualUpdates: individual } : aggregate, survivors, dropped });
+    settle({ aggregate: request.keepIndividualUpdates ? { ...aggregate, individualUpdates: individual } : aggregate, survivors, dropped, cut });
   };
   const timer = setTimeout(finish, Math.max(0, request.deadline - Date.now()));
 
@@ -63,7 +70,7 @@ export function startPlainCollect(request: PlainCollectRequest): RoundCollector 
     totalWeight += weight;
     if (request.keepIndividualUpdates) individual.push({ delta: update.delta, weight, address });
     survivors.push({ address, examples: update.examples, trainLoss: update.loss, trainMs: update.trainMs, steps: update.steps });
-    if (pending.size === 0) finish();
+    if (pending.size === 0 || enough()) finish();
   };
 
   sendTrainInstructions(request);

@@ -3,6 +3,11 @@
  * (`trained`), and then take part in the five SecAgg+ stages; the coordinator drives
  * core/secagg's server state machine through them, each stage with its own deadline.
  *
+ * Over-selection (`closeAfter`): the masked-input stage closes once that many masked inputs are
+ * in (core/secagg's maskedInput.closeAfter). Workers without one in the sum by then are ordinary
+ * SecAgg+ dropouts, whose masks the unmask stage removes; here they are also stragglers the round
+ * cut, and are sent `cancel`.
+ *
  * The only update-shaped value this file ever holds is the server's result: Σ w·delta over the
  * survivors and Σ w. Neither the types here nor SecAggServer's give it a way to hold one worker's
  * unmasked update.
@@ -13,7 +18,7 @@ import type { TrainedMessage } from '../../../core/protocol/messages.js';
 import { SECAGG_STAGE } from '../../../core/protocol/secagg.js';
 import type { SecAggConfig } from '../../../core/secagg/config.js';
 import { SecAggServer } from '../../../core/secagg/server.js';
-import { emptyOutcome, sendTrainInstructions, type CollectRequest, type RoundCollector } from '../collector.js';
+import { emptyOutcome, sendCancel, sendTrainInstructions, type CollectRequest, type RoundCollector } from '../collector.js';
 import type { RoundOutcome } from '../round-state.js';
 
 export interface SecureCollectRequest extends CollectRequest {
@@ -59,12 +64,38 @@ function stageSettled(server: SecAggServer, until: number, progress: Progress): 
 }
 
 /** The unmasked result: the sum, and each survivor's declared metrics. */
-function resultOutcome(server: SecAggServer, result: { sum: Float32Array; totalWeight: number; contributors: number }, trained: ReadonlyMap<string, TrainedMessage>, dropped: RoundOutcome['dropped']): RoundOutcome {
+function resultOutcome(
+  server: SecAggServer,
+  result: { sum: Float32Array; totalWeight: number; contributors: number },
+  trained: ReadonlyMap<string, TrainedMessage>,
+  dropped: RoundOutcome['dropped'],
+  cut: readonly string[],
+): RoundOutcome {
   const survivors = server.survivors().map((address) => {
     const m = trained.get(address);
     return { address, examples: m?.examples ?? 0, trainLoss: m?.loss ?? 0, trainMs: m?.trainMs ?? 0, steps: m?.steps ?? 0 };
   });
-  return { aggregate: { weightedDeltaSum: result.sum, totalWeight: result.totalWeight, contributors: result.contributors }, survivors, dropped };
+  const isCut = new Set(cut);
+  return {
+    aggregate: { weightedDeltaSum: result.sum, totalWeight: result.totalWeight, contributors: result.contributors },
+    survivors,
+    dropped: dropped.filter((d) => !isCut.has(d.address)),
+    cut: [...cut],
+  };
+}
+
+/**
+ * Once masked input has closed with `closeAfter` inputs in the sum: the workers it refused for
+ * coming late (when the stage is full, everyone still owing an input is dropped for that, with no
+ * error code) and that are still connected are the stragglers the round cut.
+ */
+function stragglersCut(server: SecAggServer, closeAfter: number | undefined, gone: ReadonlySet<string>): string[] {
+  if (closeAfter === undefined || server.survivors().length < closeAfter) return [];
+  const cut: string[] = [];
+  for (const [address, d] of server.dropouts()) {
+    if (d.stage === SECAGG_STAGE.maskedInput && d.code === undefined && !gone.has(address)) cut.push(address);
+  }
+  return cut;
 }
 
 export function startSecureCollect(request: SecureCollectRequest): RoundCollector {
@@ -72,6 +103,9 @@ export function startSecureCollect(request: SecureCollectRequest): RoundCollecto
   const trained = new Map<string, TrainedMessage>();
   const progress: Progress = { gone: new Set(), cancelled: undefined, wake: undefined };
   let serverRef: SecAggServer | undefined;
+  let cut: string[] = [];
+  // closeAfter = every participant would change nothing but the refusal message: leave it off.
+  const closeAfter = request.closeAfter !== undefined && request.closeAfter < byAddress.size ? request.closeAfter : undefined;
   const nudge = (): void => progress.wake?.();
 
   sendTrainInstructions(request, { weightCap: request.weightCap });
@@ -85,6 +119,7 @@ export function startSecureCollect(request: SecureCollectRequest): RoundCollecto
       dimension: request.updateLength,
       verify: verifyIdentitySignature,
       maxWeight: 1,
+      ...(closeAfter !== undefined ? { maskedInput: { closeAfter } } : {}),
     });
     serverRef = server;
     for (;;) {
@@ -96,9 +131,13 @@ export function startSecureCollect(request: SecureCollectRequest): RoundCollecto
       await stageSettled(server, until, progress);
       const result = await server.closeStage();
       request.onStage?.(stage, (Date.now() - opened) / 1000);
+      if (stage === SECAGG_STAGE.maskedInput) {
+        cut = stragglersCut(server, closeAfter, progress.gone);
+        if (cut.length > 0) sendCancel(request, cut, `round ${request.round} closed with the first ${closeAfter} masked inputs`);
+      }
       const dropped = [...server.dropouts()].map(([address, d]) => ({ address, reason: `${d.stage}: ${d.reason}` }));
       if (result.status === 'failed') return emptyOutcome(dropped, result.error.message);
-      if (result.status === 'done') return resultOutcome(server, result.result, trained, dropped);
+      if (result.status === 'done') return resultOutcome(server, result.result, trained, dropped, cut);
       if (progress.cancelled !== undefined) return emptyOutcome(dropped, progress.cancelled);
     }
   };

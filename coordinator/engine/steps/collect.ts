@@ -1,9 +1,12 @@
 /**
  * Step `collect`: starts the collector the round's plan calls for (plain or SecAgg+, both behind
  * RoundCollector), lets the engine route workers' round messages to it, and waits for its
- * outcome. Dropouts count against their workers' stats; too few survivors fail the round.
+ * outcome. Dropouts count against their workers' stats (stragglers cut by over-selection do not);
+ * too few survivors fail the round. With clientsPerRound set, the collection closes once that many
+ * results are in (over-selection.ts; under SecAgg+ at least the threshold).
  */
 import { type RoundCollector } from '../collector.js';
+import { closeAfterResults } from '../over-selection.js';
 import { need, type RoundContext, type RoundPlan, type RoundState, type RoundStep } from '../round-state.js';
 import { startPlainCollect } from './collect-plain.js';
 import { startSecureCollect } from './collect-secure.js';
@@ -43,6 +46,7 @@ function startCollector(state: RoundState, ctx: RoundContext, plan: RoundPlan): 
     assignments: plan.assignments,
     deadline: state.deadline,
     updateLength: plan.updateLength,
+    closeAfter: closeAfterResults(ctx.config, plan.assignments.length, plan.secure?.secagg.threshold),
     onStage: (stage: string, seconds: number) => ctx.emit({ type: 'stage-completed', runId: ctx.runId, round: state.round, stage, seconds }),
   };
   if (plan.secure) return startSecureCollect({ ...request, secagg: plan.secure.secagg, weightCap: plan.secure.weightCap, stageTimeoutMs: plan.secure.stageTimeoutMs });

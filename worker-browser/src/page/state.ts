@@ -150,6 +150,11 @@ function applySessionEvent(state: PageState, event: Extract<WorkerToPage, { type
       state.stage = 'submitted';
       addLog(state, `round ${event.round}: submitted`);
       return;
+    case 'cancelled':
+      // Over-selection: the round closed without this tab; its training for it stopped.
+      if (state.stage === 'training') state.stage = 'waiting';
+      addLog(state, `round ${event.round}: cancelled (${event.reason})`);
+      return;
     case 'secagg':
       state.round = event.round;
       state.stage = `secagg:${event.stage}`;
