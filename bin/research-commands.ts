@@ -9,6 +9,7 @@ import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CohortError } from '../core/protocol/errors.js';
 import { intFlag, stringFlag, type FlagSpec, type FlagValues } from '../coordinator/cli/flags.js';
+import { overSelectFlag } from '../coordinator/cli/run-flags.js';
 import { parseLogFormat, parseLogLevel } from '../coordinator/log.js';
 import type { ServeOptions } from '../coordinator/cli/serve.js';
 import { loadRunFile } from '../coordinator/run-file/load.js';
@@ -21,6 +22,8 @@ Runs the training run a run file describes (JSON or YAML; see README.md, "Resear
 with every setting taken from FILE. Without --local-workers it waits for workers to join.
 
   --local-workers N        also start N Node workers here, on MNIST shards i/N (default 0)
+  --over-select X          overrides FILE's overSelect: select ⌈clientsPerRound × X⌉, close once
+                           clientsPerRound updates are in (default 1.3)
   --json                   print only the final summary as JSON on stdout (with "privacy" when DP is on)
   --host HOST              interface to listen on (default 127.0.0.1)
   --port N                 port (default 8787; 0 picks a free one)
@@ -38,7 +41,8 @@ of worker threads. Each client holds its MNIST shard (FILE's partition over N cl
 
   --clients N              simulated clients (required; 1 to 100000)
   --rounds R               rounds to run (default: FILE's rounds)
-  --clients-per-round K    clients selected per round (default: FILE's clientsPerRound, else 10% of N, at least minClients)
+  --clients-per-round K    updates per round (default: FILE's clientsPerRound, else 10% of N, at least minClients)
+  --over-select X          overrides FILE's overSelect: select ⌈K × X⌉ clients, close once K are in (default 1.3)
   --threads T              training threads (default: the number of CPU cores)
   --store PATH             keep the run store here, e.g. for \`cohort export\` (default: a temporary file)
   --json                   print only the final summary as JSON on stdout; progress goes to stderr`;
@@ -78,6 +82,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) return void console.log(RUN_HELP), 0;
   const { file, values } = fileAndFlags('run', argv, {
     'local-workers': { type: 'string' },
+    'over-select': { type: 'string' },
     json: { type: 'boolean' },
     host: { type: 'string' },
     port: { type: 'string' },
@@ -96,7 +101,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const logFormat = parseLogFormat(stringFlag(values, 'log-format'));
   const logLevel = parseLogLevel(stringFlag(values, 'log-level'));
 
-  const plan = toRunPlan(loadRunFile(file), { localWorkers });
+  const plan = toRunPlan(loadRunFile(file), { localWorkers, overSelect: overSelectFlag(values) });
   if (plan.data === 'local' && localWorkers > 0) {
     throw new CohortError('E_CLI_USAGE', `--local-workers starts MNIST demo workers, but ${file} says data: local (workers bring their own data with cohort worker --data DIR)`);
   }
@@ -133,6 +138,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     clients: { type: 'string' },
     rounds: { type: 'string' },
     'clients-per-round': { type: 'string' },
+    'over-select': { type: 'string' },
     threads: { type: 'string' },
     store: { type: 'string' },
     json: { type: 'boolean' },
@@ -147,7 +153,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   // McMahan et al.'s C = 0.1 unless the file or the flag says otherwise; never fewer than a round needs.
   const fallback = Math.min(clients, Math.max(loaded.minClients ?? (secure ? 3 : 1), Math.ceil(clients / 10)));
   const clientsPerRound = intFlag(values, 'clients-per-round', loaded.clientsPerRound ?? fallback, 1, clients);
-  const plan: RunPlan = { ...toRunPlan(loaded, { population: clients, rounds, clientsPerRound }), ledger: undefined };
+  const plan: RunPlan = { ...toRunPlan(loaded, { population: clients, rounds, clientsPerRound, overSelect: overSelectFlag(values) }), ledger: undefined };
   const out = json ? process.stderr : process.stdout;
   if (loaded.rewards) out.write('note: rewards and chain are ignored: simulated clients are not paid\n');
 

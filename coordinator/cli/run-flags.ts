@@ -9,6 +9,7 @@ export const RUN_FLAGS: FlagSpec = {
   rounds: { type: 'string' },
   'min-clients': { type: 'string' },
   'clients-per-round': { type: 'string' },
+  'over-select': { type: 'string' },
   'round-timeout': { type: 'string' },
   'max-round-retries': { type: 'string' },
   model: { type: 'string' },
@@ -37,7 +38,9 @@ export const RUN_FLAGS: FlagSpec = {
 /** The RUN_FLAGS rows of the help text: flag, default, meaning. */
 export const RUN_FLAGS_HELP = `  --rounds N               rounds to run (default ${RUN_DEFAULTS.rounds})
   --min-clients N          workers needed to start a round and to complete it (default: see command)
-  --clients-per-round N    workers selected per round, at random (seeded) (default: all ready)
+  --clients-per-round N    updates a round needs; workers are selected at random (seeded) (default: all ready)
+  --over-select X          select ⌈N × X⌉ workers, close once N updates are in, cancel the rest (default 1.3;
+                           1 waits for every selected worker)
   --round-timeout SEC      deadline for each round's updates (default ${RUN_DEFAULTS.roundTimeoutMs / 1000})
   --max-round-retries N    retries of a failed round before the run stops (default ${RUN_DEFAULTS.maxRoundRetries})
   --model 2nn|cnn          McMahan's 2NN MLP or CNN (default 2nn)
@@ -92,6 +95,7 @@ export function runConfigFromFlags(values: FlagValues, defaults: { minClients: n
     rounds: intFlag(values, 'rounds', defaults.rounds ?? RUN_DEFAULTS.rounds, 1, 100_000),
     minClients,
     clientsPerRound: intFlag(values, 'clients-per-round', undefined, 1, 100_000),
+    overSelect: overSelectFlag(values),
     roundTimeoutMs: Math.round(numberFlag(values, 'round-timeout', RUN_DEFAULTS.roundTimeoutMs / 1000, 0.1, 86_400) * 1000),
     maxRoundRetries: intFlag(values, 'max-round-retries', RUN_DEFAULTS.maxRoundRetries, 0, 1000),
     localEpochs: intFlag(values, 'local-epochs', RUN_DEFAULTS.localEpochs, 1, 1000),
@@ -113,6 +117,17 @@ export function runConfigFromFlags(values: FlagValues, defaults: { minClients: n
     secureAggregation: secureAggregationFromFlags(values),
     strategy: { name: enumFlag(values, 'strategy', STRATEGY_NAMES, 'fedavg') },
   });
+}
+
+/** `--over-select X`: a number ≥ 1 (E_CONFIG_INVALID naming overSelect otherwise); undefined: the default. */
+export function overSelectFlag(values: FlagValues): number | undefined {
+  const raw = values['over-select'];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value) || value < 1 || value > 100) {
+    throw new CohortError('E_CONFIG_INVALID', `overSelect: --over-select expects a number from 1 to 100, got '${String(raw)}'`);
+  }
+  return value;
 }
 
 /** A bad bound is a bad run configuration: E_CONFIG_INVALID, naming the field and the flag. */

@@ -137,6 +137,8 @@ export const runFileSchema = z
     /** Workers rounds are sampled from, for DP's sampling rate q = clientsPerRound ÷ population (default: --local-workers; --clients in a simulation). */
     population: int(1, 100_000_000).optional(),
     clientsPerRound: int(1, 100_000).optional(),
+    /** Over-selection: select ⌈clientsPerRound × overSelect⌉, close once clientsPerRound results are in (default 1.3). */
+    overSelect: z.number().min(1, 'overSelect must be at least 1 (1 selects exactly clientsPerRound)').max(100).optional(),
     roundTimeoutMs: int(100, 86_400_000).default(RUN_FILE_DEFAULTS.roundTimeoutMs),
     maxRoundRetries: int(0, 1000).default(RUN_FILE_DEFAULTS.maxRoundRetries),
     localEpochs: int(1, 1000).default(RUN_FILE_DEFAULTS.localEpochs),

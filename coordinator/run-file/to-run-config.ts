@@ -12,6 +12,8 @@ import { CohortError } from '../../core/protocol/errors.js';
 import { runConfigSchema, type RunConfig } from '../engine/run-config.js';
 import type { FederatedEvaluationPlan } from '../evaluation/federated.js';
 import { LEDGER_KEY_ENV, ledgerConfigSchema, type LedgerConfig } from '../ledger/ledger-config.js';
+import { selectionSize } from '../engine/over-selection.js';
+import { OVER_SELECT_DEFAULT } from '../engine/run-config.js';
 import { RunPrivacy } from '../engine/run-privacy.js';
 import { DEFAULT_LOCAL_MAX_EXAMPLES_PER_WORKER, defaultMnistMaxExamplesPerWorker } from '../engine/work-bound.js';
 import { resolvePrivacy, type PrivacyConfig } from '../privacy/dp-config.js';
@@ -49,6 +51,7 @@ export interface RunPlanContext {
   /** Command-line overrides. */
   rounds?: number | undefined;
   clientsPerRound?: number | undefined;
+  overSelect?: number | undefined;
 }
 
 function invalid(message: string): never {
@@ -77,6 +80,7 @@ export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPla
     rounds: ctx.rounds ?? file.rounds,
     minClients,
     clientsPerRound,
+    overSelect: ctx.overSelect ?? file.overSelect,
     roundTimeoutMs: file.roundTimeoutMs,
     maxRoundRetries: file.maxRoundRetries,
     localEpochs: file.localEpochs,
@@ -100,7 +104,7 @@ export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPla
     keepCheckpoints: file.keepCheckpoints,
     secureAggregation,
     strategy: file.strategy,
-    privacy: privacyInput(file, clientsPerRound, population),
+    privacy: privacyInput(file, clientsPerRound, selectionSize({ clientsPerRound, overSelect: ctx.overSelect ?? file.overSelect ?? OVER_SELECT_DEFAULT }), population),
   };
   const parsed = runConfigSchema.safeParse(configInput);
   if (!parsed.success) {
@@ -145,16 +149,18 @@ function defaultMaxExamples(partition: string, ctx: RunPlanContext): number {
 }
 
 /**
- * The privacy block for RunConfig. The engine derives q = clientsPerRound ÷ population only when
- * every ready worker takes part; with a sample per round it needs q, so it is filled in here from
- * the population where the command or the file knows it.
+ * The privacy block for RunConfig. The engine derives q only when every ready worker takes part;
+ * with a sample per round it needs q, so it is filled in here from the population where the
+ * command or the file knows it. q is the selection actually made, ⌈clientsPerRound × overSelect⌉
+ * ÷ population (capped at 1): a worker's update can be in the sum only if it was selected, and
+ * which selected workers finish first is not random, so the accountant may not count on it.
  */
-function privacyInput(file: LoadedRunFile, clientsPerRound: number | undefined, population: number | undefined): LoadedRunFile['privacy'] {
+function privacyInput(file: LoadedRunFile, clientsPerRound: number | undefined, selected: number | undefined, population: number | undefined): LoadedRunFile['privacy'] {
   const privacy = file.privacy;
   if (!privacy) return undefined;
-  if (privacy.samplingRate !== undefined || clientsPerRound === undefined || population === undefined) return privacy;
+  if (privacy.samplingRate !== undefined || clientsPerRound === undefined || selected === undefined || population === undefined) return privacy;
   if (clientsPerRound > population) invalid(`population: ${population} is fewer than clientsPerRound ${clientsPerRound}`);
-  return { ...privacy, samplingRate: clientsPerRound / population };
+  return { ...privacy, samplingRate: Math.min(1, selected / population) };
 }
 
 function evaluationPlan(file: LoadedRunFile, clientsPerRound: number | undefined): EvaluationPlan {
