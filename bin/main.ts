@@ -7,6 +7,7 @@ import { RUN_FLAGS, RUN_FLAGS_HELP, runConfigFromFlags } from '../coordinator/cl
 import { enumFlag, intFlag, parseFlags, shardFlag, stringFlag, wsUrlListFlag, type FlagValues } from '../coordinator/cli/flags.js';
 import { LEDGER_FLAGS, LEDGER_FLAGS_HELP, demoChainFromFlags, ledgerConfigFromFlags } from '../coordinator/ledger/ledger-flags.js';
 import { parseLogFormat, parseLogLevel } from '../coordinator/log.js';
+import { testSlowdown } from '../worker-node/test-hooks.js';
 
 const VERSION = '0.1.0';
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'] as const;
@@ -77,6 +78,7 @@ const WORKER_HELP = `cohort worker --coordinator URL --key FILE [options]
   --require-secure-aggregation   refuse (E_SECAGG_REQUIRED) a run without secure aggregation
                            (default off: plain runs are legitimate, e.g. robust strategies);
                            a run that announced it can never be downgraded either way
+  --test-slowdown F        TEST ONLY: every local step takes F× as long (also COHORT_TEST_SLOWDOWN=F)
   --quiet                  log only errors`;
 
 function wantsHelp(argv: string[]): boolean {
@@ -185,6 +187,7 @@ async function worker(argv: string[]): Promise<number> {
     data: { type: 'string' },
     backend: { type: 'string' },
     'require-secure-aggregation': { type: 'boolean' },
+    'test-slowdown': { type: 'string' },
     quiet: { type: 'boolean' },
   });
   const coordinator = stringFlag(values, 'coordinator');
@@ -197,6 +200,7 @@ async function worker(argv: string[]): Promise<number> {
   if (shard && dataDir) throw new CohortError('E_CLI_USAGE', '--shard and --data cannot be combined');
   const backend = enumFlag(values, 'backend', BACKENDS, 'auto');
   const quiet = values.quiet === true;
+  const slowdown = testSlowdown(stringFlag(values, 'test-slowdown'));
   // A worker started by a local coordinator leaves when that coordinator's process dies.
   if (process.env.COHORT_EXIT_WITH_PARENT === '1' && process.connected) process.once('disconnect', () => process.exit(0));
   const { runWorker } = await import('../worker-node/run-worker.js');
@@ -207,6 +211,7 @@ async function worker(argv: string[]): Promise<number> {
     dataDir,
     backend,
     requireSecureAggregation: values['require-secure-aggregation'] === true,
+    testSlowdown: slowdown,
     log: (line) => {
       if (!quiet) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     },

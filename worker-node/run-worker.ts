@@ -20,6 +20,7 @@ import { loadDirectoryDataset } from './data/directory.js';
 import { mnistShard } from './data/mnist.js';
 import { wsSocket } from './ws-socket.js';
 import { loadOrCreateKey } from './key-file.js';
+import { recordUpdate, slowdownPacer, updateRecordDir } from './test-hooks.js';
 
 export interface WorkerOptions {
   coordinator: string;
@@ -32,6 +33,8 @@ export interface WorkerOptions {
   /** Print one line per event to stderr. */
   log: (line: string) => void;
   kind?: WorkerKind;
+  /** Test only (`--test-slowdown F`): every local step takes F× as long (worker-node/test-hooks.ts). */
+  testSlowdown?: number | undefined;
 }
 
 export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
@@ -41,6 +44,7 @@ export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
   let model: tfTypes.LayersModel | undefined;
   let data: LocalDataset | undefined;
   let heldOut: LocalDataset | undefined;
+  const recordDir = updateRecordDir();
 
   const session = new WorkerClient({
     url: options.coordinator,
@@ -82,10 +86,12 @@ export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
       async train(message, signal) {
         if (!model || !data) throw new Error('train before prepare');
         setFlatWeights(model, message.weights);
-        const result = await trainLocally(model, data, message.config, { signal });
+        const slowdown = options.testSlowdown;
+        const result = await trainLocally(model, data, message.config, { signal, ...(slowdown && slowdown > 1 ? { afterStep: slowdownPacer(slowdown, signal) } : {}) });
         const local = await getFlatWeights(model);
         const delta = new Float32Array(local.length);
         for (let i = 0; i < local.length; i++) delta[i] = local[i]! - message.weights[i]!;
+        if (recordDir) recordUpdate(recordDir, wallet.address, message.round, message.weights, delta, result);
         return { delta, examples: result.examples, steps: result.steps, loss: result.loss, accuracy: result.accuracy, trainMs: result.trainMs };
       },
     },
@@ -118,6 +124,8 @@ function describe(event: WorkerEvent): string {
       return `round ${event.round}: trained (${event.examples} examples, ${Math.round(event.trainMs)} ms)`;
     case 'secagg':
       return `round ${event.round}: secure aggregation stage ${event.stage}`;
+    case 'cancelled':
+      return `round ${event.round}: cancelled (${event.reason})`;
     case 'round':
       return `round ${event.summary.round} ${event.summary.status}${event.summary.accuracy === undefined ? '' : `: accuracy ${event.summary.accuracy.toFixed(4)}`}`;
     case 'disconnected':

@@ -15,6 +15,8 @@ export interface TrainOptions {
   onStep?: (step: number, loss: number) => void;
   /** Aborting stops training before the next step and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Awaited after every step with how long it took (ms): e.g. a test-only slowdown (`--test-slowdown`). */
+  afterStep?: (stepMs: number) => Promise<void> | void;
 }
 
 export interface TrainResult {
@@ -48,6 +50,7 @@ export async function trainLocally(model: tf.LayersModel, data: LocalDataset, co
       for (const batch of data.batches(config.batchSize, deriveSeed(config.seed, epoch))) {
         if (steps >= maxSteps) break;
         opts.signal?.throwIfAborted();
+        const stepStarted = performance.now();
         const out = step.run(batch);
         let loss: number;
         let correct: number;
@@ -64,6 +67,10 @@ export async function trainLocally(model: tf.LayersModel, data: LocalDataset, co
         lossSum += loss * batch.size;
         correctSum += correct;
         opts.onStep?.(steps, loss);
+        if (opts.afterStep) {
+          await opts.afterStep(performance.now() - stepStarted);
+          lastYield = performance.now();
+        }
         if (performance.now() - lastYield >= YIELD_EVERY_MS) {
           await yieldToEventLoop();
           lastYield = performance.now();
