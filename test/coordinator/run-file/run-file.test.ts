@@ -88,7 +88,7 @@ describe('run file defaults', () => {
     expect(plan.config.evaluation).toBe('federated');
     expect(plan.config.federatedEvaluation).toEqual({ heldOutFraction: 0.1, timeoutMs: 60_000, clients: 50 });
     expect(plan.evaluation).toEqual({ kind: 'federated', heldOutFraction: 0.1, timeoutMs: 60_000, clients: 50 });
-    // q is the selection actually made: ⌈50 × overSelect 1.3⌉ = 65 of 1000 (over-selection.test.ts).
+    // q is the selection actually made: ⌈50 × overSelect 1.3⌉ = 65 of 1000 (over-select.test.ts).
     expect(plan.config.privacy?.samplingRate).toBeCloseTo(0.065, 12);
   });
 
