@@ -9,7 +9,7 @@ import { CHROMIUM_FLAGS, findChromium } from '../../worker-browser/chromium.js';
 import { parseExamplesCsv } from '../../worker-browser/src/data/csv.js';
 import { labelOf, rgbaToGray } from '../../worker-browser/src/data/images.js';
 import { readParams } from '../../worker-browser/src/page/params.js';
-import { applyWorkerMessage, initialState } from '../../worker-browser/src/page/state.js';
+import { applyWorkerMessage, initialState, roundInProgress } from '../../worker-browser/src/page/state.js';
 import { scratchDir } from './helpers.js';
 
 const at = (query: string, base = 'http://127.0.0.1:8080/worker/'): ReturnType<typeof readParams> => {
@@ -90,6 +90,23 @@ describe('what the page shows', () => {
     expect(state).toMatchObject({ round: 3, stage: 'secagg:share-keys', examplesTrained: 64, roundsContributed: 1, accuracy: 0.5, trainedOn: 'wasm' });
     session({ type: 'session', event: { kind: 'disconnected', code: 1006, reason: '', willRetry: true } });
     expect(state.connection).toBe('reconnecting');
+  });
+
+  it('counts training, an update awaiting its round and SecAgg+ stages as a round in progress (the close warning)', () => {
+    const state = initialState({ coordinatorUrl: 'ws://x/ws', secure: true, crossOriginIsolated: true, hidden: false });
+    const seen: boolean[] = [];
+    const step = (message: Parameters<typeof applyWorkerMessage>[1]): void => {
+      applyWorkerMessage(state, message);
+      seen.push(roundInProgress(state));
+    };
+    state.joined = true;
+    step({ type: 'progress', stage: 'waiting' });
+    step({ type: 'session', event: { kind: 'training', round: 1 } });
+    step({ type: 'session', event: { kind: 'submitted', round: 1, examples: 64, trainMs: 10 } });
+    step({ type: 'session', event: { kind: 'round', summary: { type: 'round', runId: 'r', round: 1, status: 'completed', participants: 3 } } });
+    step({ type: 'session', event: { kind: 'secagg', round: 2, stage: 'unmask' } });
+    step({ type: 'ended', reason: 'the volunteer left' });
+    expect(seen).toEqual([false, true, true, false, true, false]);
   });
 });
 

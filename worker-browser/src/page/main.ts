@@ -2,7 +2,10 @@
  * The volunteer's page (built to dist/page.js): the UI, the identity, and the Web Worker that does
  * the work. Joining starts a dedicated module worker (dist/worker.js) and hands it the coordinator,
  * the data source and the backend request; leaving stops it. Closing the tab closes its socket: the
- * coordinator counts that as an ordinary dropout.
+ * coordinator counts that as an ordinary dropout; during a round the page asks first (beforeunload).
+ * Nothing on the training path runs on this thread's timers or requestAnimationFrame (a hidden tab
+ * throttles those): the socket, the protocol and training are in the Web Worker, and the page only
+ * answers its postMessage requests (signatures), which are not throttled.
  *
  * Tests and scripts drive it through `window.cohort` (state, join, leave).
  */
@@ -10,7 +13,7 @@ import { webgpuAdapterInfo } from '../adapter.js';
 import type { DataSource, LocalDataSummary, PageToWorker, WorkerToPage } from '../bridge.js';
 import { clearDataset, loadDatasetSummary } from '../storage.js';
 import { readParams } from './params.js';
-import { addLog, applyWorkerMessage, initialState } from './state.js';
+import { addLog, applyWorkerMessage, initialState, roundInProgress } from './state.js';
 import { RewardsPanel, coordinatorHttpOrigin } from './rewards.js';
 import { render, renderRewards } from './view.js';
 import type {} from './window-api.js'; // declares window.cohort, set below
@@ -35,7 +38,27 @@ const LEAVE_GRACE_MS = 5_000;
 let worker: Worker | undefined;
 let signer: PageSigner | undefined;
 
-const update = (): void => render(state);
+/**
+ * The close warning: a beforeunload listener present only while a round is in progress, so an idle
+ * tab closes without a prompt (and stays eligible for the browser's back/forward cache).
+ */
+const warnBeforeClose = (event: BeforeUnloadEvent): void => {
+  event.preventDefault();
+  event.returnValue = ''; // older browsers show the prompt only when returnValue is set
+};
+let closeWarningArmed = false;
+
+function armCloseWarning(armed: boolean): void {
+  if (armed === closeWarningArmed) return;
+  closeWarningArmed = armed;
+  if (armed) window.addEventListener('beforeunload', warnBeforeClose);
+  else window.removeEventListener('beforeunload', warnBeforeClose);
+}
+
+const update = (): void => {
+  armCloseWarning(roundInProgress(state));
+  render(state);
+};
 const send = (to: Worker, message: PageToWorker): void => to.postMessage(message);
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -251,6 +274,7 @@ window.cohort = {
   rewards: () => structuredClone(rewards.state),
   refreshRewards: () => rewards.refresh(),
   claimRewards: () => rewards.claim(),
+  closeWarningArmed: () => closeWarningArmed,
   ready: boot().catch((error: unknown) => {
     state.lastError = `The page could not start: ${message(error)}`;
     update();

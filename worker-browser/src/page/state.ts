@@ -77,6 +77,16 @@ export function initialState(
 
 const LOG_LINES = 30;
 
+/**
+ * Whether closing the tab now would cost a round: it is training, has sent an update whose round
+ * has not closed, or is inside a SecAgg+ stage (its shares are needed to unmask). The page warns
+ * before unload only then; an idle or waiting tab closes silently.
+ */
+export function roundInProgress(state: PageState): boolean {
+  if (!state.joined) return false;
+  return state.stage === 'training' || state.stage === 'submitted' || state.stage.startsWith('secagg:');
+}
+
 export function addLog(state: PageState, line: string): void {
   state.log.push(`${new Date().toLocaleTimeString()} ${line}`);
   if (state.log.length > LOG_LINES) state.log.splice(0, state.log.length - LOG_LINES);

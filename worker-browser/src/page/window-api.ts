@@ -16,6 +16,8 @@ export interface CohortPageApi {
   rewards(): RewardsState;
   refreshRewards(): Promise<void>;
   claimRewards(): Promise<void>;
+  /** Whether the beforeunload warning is armed now (only while a round is in progress). */
+  closeWarningArmed(): boolean;
 }
 
 declare global {
