@@ -13,6 +13,9 @@ import type { TrainMessage } from '../../core/protocol/messages.js';
 import { WorkerClient, type RunInfo, type TrainResult, type WorkerEvent, type WorkerHooks } from '../../core/worker/client.js';
 import { connectInMemory } from '../transport/in-memory-transport.js';
 import type { WorkerRegistry } from '../transport/worker-registry.js';
+import type { FleetClock } from './fleet-clock.js';
+import type { FleetMember } from './fleet-spec.js';
+import { ClientBehaviour } from './sim-behaviour.js';
 import type { SimulatedShard } from './sim-data.js';
 import type { TrainingPool } from './training-pool.js';
 
@@ -24,6 +27,8 @@ export interface SimulatedClientOptions {
   registry: WorkerRegistry;
   verifier: SharedVerifier;
   onEvent?: ((index: number, event: WorkerEvent) => void) | undefined;
+  /** The simulated fleet: this client's speed, vanishing and role, and the clock its replies wait on. */
+  fleet: { member: FleetMember; clock: FleetClock; baseStepSeconds: number; maxExamplesPerWorker: number; clipRange?: number | undefined };
 }
 
 /**
@@ -62,16 +67,26 @@ export function simulatedKey(seed: number, index: number): string {
 export function createSimulatedClient(options: SimulatedClientOptions): WorkerClient {
   const { pool, shard } = options;
   const wallet = new Wallet(simulatedKey(options.seed, options.index));
+  const behaviour = new ClientBehaviour({
+    ...options.fleet,
+    index: options.index,
+    seed: options.seed,
+    indices: shard.indices,
+    trainExamples: shard.trainExamples,
+    pool,
+    vanish: () => void session.stop('vanished mid-round (simulated)'),
+  });
   const hooks = {
     prepare: async (_run: RunInfo) => ({
       backend: { backend: pool.backend, reason: `simulated client ${options.index}: trains in a pool of ${pool.threads} worker_threads` },
-      examples: shard.trainExamples,
+      // A freeloader declares the cap from the start, as it will in every round.
+      examples: options.fleet.member.role === 'zero' ? options.fleet.maxExamplesPerWorker : shard.trainExamples,
     }),
-    train: async (message: TrainMessage, signal: AbortSignal): Promise<TrainResult> => pool.train(message.weights, shard.indices, message.config, signal),
+    train: (message: TrainMessage, signal: AbortSignal): Promise<TrainResult> => behaviour.train(message, signal),
     // Federated evaluation: used once core/worker/client.ts has the `evaluate` hook.
     evaluate: async (message: EvaluateMessage, signal?: AbortSignal) => pool.evaluate(message.weights, shard.indices, signal),
   };
-  return new WorkerClient({
+  const session: WorkerClient = new WorkerClient({
     url: 'memory://coordinator',
     kind: 'node',
     client: 'cohort-simulate/0.1',
@@ -82,4 +97,5 @@ export function createSimulatedClient(options: SimulatedClientOptions): WorkerCl
     reconnect: false,
     onEvent: options.onEvent && ((event) => options.onEvent?.(options.index, event)),
   });
+  return session;
 }

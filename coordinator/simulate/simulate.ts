@@ -22,7 +22,10 @@ import type { RunEngine } from '../engine/run-engine.js';
 import { simulationSummary, type SimulationSummary } from '../run-file/summary.js';
 import type { RunPlan } from '../run-file/to-run-config.js';
 import { startCoordinator, type CoordinatorOptions, type Logger } from '../app/start-coordinator.js';
-import { SharedVerifier, createSimulatedClient } from './sim-client.js';
+import { FleetClock } from './fleet-clock.js';
+import { FleetRounds, classByAddress, rewardShares } from './fleet-report.js';
+import { DEFAULT_BASE_STEP_SECONDS, drawFleet } from './fleet-spec.js';
+import { SharedVerifier, createSimulatedClient, type SimulatedClientOptions } from './sim-client.js';
 import { clientShards, loadSharedMnist } from './sim-data.js';
 import { TrainingPool } from './training-pool.js';
 
@@ -38,6 +41,8 @@ export interface SimulateOptions {
   log?: Logger | undefined;
   /** Aborting stops the run after the round in progress is cancelled. */
   signal?: AbortSignal | undefined;
+  /** The reward rule's per-round cap on credited work (the file's rewards.contributionCap), for `rewardShare`. */
+  contributionCap?: number | undefined;
 }
 
 /** Connections beyond the clients: room for a dashboard or a stray real worker. */
@@ -81,6 +86,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     const coordinator = await startCoordinator(coordinatorOptions);
     const { engine } = coordinator;
     const clientsPerRound = plan.config.clientsPerRound ?? clients;
+    const { fleet, clock, fleetOf } = simulatedFleet(plan, clients);
+    const fleetRounds = new FleetRounds(clock);
+    engine.on(fleetRounds.onEvent);
     // Every client signs in before round 1, so the first selection draws from all of them.
     engine.pause();
     engine.on((event) => {
@@ -95,17 +103,23 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
       print(`simulating ${clients} clients (${clientsPerRound} per round) on ${pool.threads} ${pool.backend} training threads; run store ${options.storePath ?? '(temporary)'}`);
       const signInStarted = Date.now();
       const verifier = new SharedVerifier();
-      sessions = shards.map((shard, index) => createSimulatedClient({ index, seed: plan.config.seed, shard, pool, registry: coordinator.workers, verifier }));
+      sessions = shards.map((shard, index) => createSimulatedClient({ index, seed: plan.config.seed, shard, pool, registry: coordinator.workers, verifier, fleet: fleetOf(index) }));
       await allReady(engine, sessions, clients, options.signal);
       const signInSeconds = (Date.now() - signInStarted) / 1000;
       print(`${clients} clients signed in and ready in ${signInSeconds.toFixed(1)} s`);
       engine.resume();
       const summary = await coordinator.done;
+      const rewardShare = rewardShares(coordinator.store.contributions(summary.runId), classByAddress(fleet, plan.config.seed), {
+        rounds: plan.config.rounds,
+        perWorkerContributionCap: options.contributionCap,
+      });
+      const fleetExtra = { mode: 'sync' as const, fleetSeconds: clock.now, rewardShare, roundFleetSeconds: fleetRounds.seconds };
       return simulationSummary(
         summary,
         plan,
         { clients, clientsPerRound, threads: pool.threads, backend: pool.backend, elapsedMs: Date.now() - started, signInSeconds, storePath: options.storePath },
         coordinator.store.rounds(summary.runId),
+        fleetExtra,
       );
     } finally {
       options.signal?.removeEventListener('abort', stop);
@@ -116,6 +130,21 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     await pool.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** The fleet's speeds, vanishing and roles (seeded), its clock, and each client's share of it. */
+function simulatedFleet(plan: RunPlan, clients: number) {
+  const fleet = drawFleet(plan.simulation, clients, plan.config.seed);
+  const clock = new FleetClock();
+  const secure = plan.config.secureAggregation;
+  const fleetOf = (index: number): SimulatedClientOptions['fleet'] => ({
+    member: fleet[index]!,
+    clock,
+    baseStepSeconds: plan.simulation?.baseStepSeconds ?? DEFAULT_BASE_STEP_SECONDS,
+    maxExamplesPerWorker: plan.config.maxExamplesPerWorker,
+    clipRange: secure === false ? undefined : secure.clipRange,
+  });
+  return { fleet, clock, fleetOf };
 }
 
 /** Starts every session and resolves once all are ready; rejects if one fails to sign in. */

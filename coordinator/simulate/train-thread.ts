@@ -29,11 +29,14 @@ registerConv2DFilterGradient();
 const model = buildModel(init.model);
 const pixels = new Uint8Array(init.pixels);
 const labels = new Uint8Array(init.labels);
+/** The labelflip adversary's labels, made on first use: every label moved to the next class. */
+let flipped: Uint8Array | undefined;
 let current: { id: number; controller: AbortController } | undefined;
 
 /** A client's examples, without its held-out share when there is one (`part` picks the side). */
-function clientData(indices: Int32Array, part: 'train' | 'held-out'): LocalDataset {
-  const all = new InMemoryDataset({ pixels, labels, indices, inputShape: init.inputShape, numClasses: init.numClasses });
+function clientData(indices: Int32Array, part: 'train' | 'held-out', flip = false): LocalDataset {
+  if (flip) flipped ??= labels.map((y) => (y + 1) % init.numClasses);
+  const all = new InMemoryDataset({ pixels, labels: flip ? flipped! : labels, indices, inputShape: init.inputShape, numClasses: init.numClasses });
   if (init.heldOutFraction === undefined) return all;
   const split = splitHeldOut(all, init.heldOutFraction);
   return part === 'train' ? split.train : split.heldOut;
@@ -45,7 +48,7 @@ async function run(task: TrainingTask, signal: AbortSignal): Promise<TrainingOut
     return { kind: 'evaluate', ...(await evaluateWeights(model, heldOut, task.weights)) };
   }
   setFlatWeights(model, task.weights);
-  const result = await trainLocally(model, clientData(task.indices, 'train'), task.config, { signal });
+  const result = await trainLocally(model, clientData(task.indices, 'train', task.flipLabels === true), task.config, { signal });
   const local = await getFlatWeights(model);
   for (let i = 0; i < local.length; i++) local[i] = local[i]! - task.weights[i]!;
   return { kind: 'train', delta: local, ...result };

@@ -45,8 +45,8 @@ export class TrainingPool {
     return (this.pool.infos[0] as TrainingThreadInfo | undefined)?.backend ?? 'unknown';
   }
 
-  async train(weights: Float32Array, indices: Int32Array, config: TrainConfig, signal?: AbortSignal): Promise<Omit<TrainOutcome, 'kind'>> {
-    const { kind: _kind, ...outcome } = (await this.pool.run({ kind: 'train', weights, indices, config }, { signal })) as TrainOutcome;
+  async train(weights: Float32Array, indices: Int32Array, config: TrainConfig, signal?: AbortSignal, options: { flipLabels?: boolean } = {}): Promise<Omit<TrainOutcome, 'kind'>> {
+    const { kind: _kind, ...outcome } = (await this.pool.run({ kind: 'train', weights, indices, config, flipLabels: options.flipLabels }, { signal })) as TrainOutcome;
     return outcome;
   }
 

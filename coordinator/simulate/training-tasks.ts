@@ -22,7 +22,8 @@ export interface TrainingThreadInfo {
 }
 
 export type TrainingTask =
-  | { kind: 'train'; weights: Float32Array; indices: Int32Array; config: TrainConfig }
+  /** `flipLabels`: the labelflip adversary trains on y → (y + 1) mod classes. */
+  | { kind: 'train'; weights: Float32Array; indices: Int32Array; config: TrainConfig; flipLabels?: boolean | undefined }
   | { kind: 'evaluate'; weights: Float32Array; indices: Int32Array };
 
 export interface TrainOutcome {
