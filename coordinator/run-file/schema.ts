@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { DEFAULT_HELD_OUT_FRACTION } from '../../core/protocol/evaluate.js';
 import { RUN_DEFAULTS } from '../engine/run-config.js';
 import { privacyConfigSchema } from '../privacy/dp-config.js';
+import { simulationFieldSchema } from '../simulate/fleet-spec.js';
 import { strategySpecSchema } from '../strategy/strategy-spec.js';
 
 export const RUN_FILE_DEFAULTS = {
@@ -156,6 +157,8 @@ export const runFileSchema = z
     privacy: z.union([z.literal(false), privacyConfigSchema]).describe('false, or a privacy block').optional(),
     rewards: rewardsFieldSchema.optional(),
     chain: chainFieldSchema.optional(),
+    /** `cohort simulate` only (speeds, vanishing, adversaries); other commands ignore it with a warning. */
+    simulation: simulationFieldSchema.optional(),
   })
   .refine((f) => (f.rewards === undefined) === (f.chain === undefined), {
     message: 'rewards and chain go together: rewards need a chain to be paid on, and a chain needs a reward budget',

@@ -25,8 +25,14 @@ export interface SimulationSummary extends Omit<RunFileSummary, 'workers'> {
   elapsedMs: number;
   /** Seconds from the first client connecting until every client was ready. */
   signInSeconds: number;
-  /** One entry per completed round. */
-  history: Array<Pick<CompletedRound, 'round' | 'accuracy' | 'loss' | 'trainLoss' | 'participants' | 'examples' | 'durationMs'>>;
+  /** One entry per completed round; `fleetSeconds`: the simulated fleet's time for that round. */
+  history: Array<Pick<CompletedRound, 'round' | 'accuracy' | 'loss' | 'trainLoss' | 'participants' | 'examples' | 'durationMs'> & { fleetSeconds: number }>;
+  /** Rounds are synchronous today ("async" is issue 10's FedBuff, not built yet). */
+  mode: 'sync';
+  /** Simulated seconds a real fleet of these speeds would have taken until the run ended. */
+  fleetSeconds: number;
+  /** Share of the paid budget each class earned under the run's reward rule: `honest` and each adversary kind present. */
+  rewardShare: Record<string, number>;
   /** Clients that took part in at least one round. */
   participatingClients: number;
   storePath?: string | undefined;
@@ -37,12 +43,16 @@ export function simulationSummary(
   plan: RunPlan,
   extra: Pick<SimulationSummary, 'clients' | 'clientsPerRound' | 'threads' | 'backend' | 'elapsedMs' | 'signInSeconds' | 'storePath'>,
   completed: readonly CompletedRound[],
+  fleet: Pick<SimulationSummary, 'mode' | 'fleetSeconds' | 'rewardShare'> & { roundFleetSeconds: ReadonlyMap<number, number> },
 ): SimulationSummary {
   const { workers, ...rest } = runFileSummary(summary, plan);
   return {
     ...rest,
     ...extra,
+    mode: fleet.mode,
+    fleetSeconds: fleet.fleetSeconds,
+    rewardShare: fleet.rewardShare,
     participatingClients: workers.filter((w: WorkerStats) => w.roundsParticipated > 0).length,
-    history: completed.map((r) => ({ round: r.round, accuracy: r.accuracy, loss: r.loss, trainLoss: r.trainLoss, participants: r.participants, examples: r.examples, durationMs: r.durationMs })),
+    history: completed.map((r) => ({ round: r.round, accuracy: r.accuracy, loss: r.loss, trainLoss: r.trainLoss, participants: r.participants, examples: r.examples, durationMs: r.durationMs, fleetSeconds: fleet.roundFleetSeconds.get(r.round) ?? 0 })),
   };
 }

@@ -17,6 +17,7 @@ import { OVER_SELECT_DEFAULT } from '../engine/run-config.js';
 import { RunPrivacy } from '../engine/run-privacy.js';
 import { DEFAULT_LOCAL_MAX_EXAMPLES_PER_WORKER, defaultMnistMaxExamplesPerWorker } from '../engine/work-bound.js';
 import { resolvePrivacy, type PrivacyConfig } from '../privacy/dp-config.js';
+import type { SimulationSpec } from '../simulate/fleet-spec.js';
 import { createStrategy } from '../strategy/create-strategy.js';
 import { assertCompatibleWithSecureAggregation } from '../strategy/secure-compatibility.js';
 import type { StrategySpec } from '../strategy/strategy-spec.js';
@@ -41,6 +42,8 @@ export interface RunPlan {
   data: 'demo' | 'local';
   /** Rewards recorded on a chain; undefined for an unpaid run. */
   ledger?: LedgerConfig | undefined;
+  /** The run file's `simulation` block: read by `cohort simulate` only. */
+  simulation?: SimulationSpec | undefined;
 }
 
 export interface RunPlanContext {
@@ -135,7 +138,7 @@ export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPla
     privacy: config.privacy,
     evaluation,
     data: data.partition === 'local' ? 'local' : 'demo',
-    ledger: ledgerOf(file, config.rounds),
+    ledger: ledgerOf(file, config.rounds), simulation: file.simulation,
   };
 }
 
