@@ -43,6 +43,7 @@ of worker threads. Each client holds its MNIST shard (FILE's partition over N cl
   --rounds R               rounds to run (default: FILE's rounds)
   --clients-per-round K    updates per round (default: FILE's clientsPerRound, else 10% of N, at least minClients)
   --over-select X          overrides FILE's overSelect: select ⌈K × X⌉ clients, close once K are in (default 1.3)
+  --mode sync              round mode (only "sync" today; "async" is not built yet)
   --threads T              training threads (default: the number of CPU cores)
   --store PATH             keep the run store here, e.g. for \`cohort export\` (default: a temporary file)
   --json                   print only the final summary as JSON on stdout; progress goes to stderr`;
@@ -101,7 +102,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const logFormat = parseLogFormat(stringFlag(values, 'log-format'));
   const logLevel = parseLogLevel(stringFlag(values, 'log-level'));
 
-  const plan = toRunPlan(loadRunFile(file), { localWorkers, overSelect: overSelectFlag(values) });
+  const loadedFile = loadRunFile(file);
+  if (loadedFile.simulation) process.stderr.write(`cohort: note: ${file}'s simulation block is ignored: only cohort simulate reads it\n`);
+  const plan = toRunPlan(loadedFile, { localWorkers, overSelect: overSelectFlag(values) });
   if (plan.data === 'local' && localWorkers > 0) {
     throw new CohortError('E_CLI_USAGE', `--local-workers starts MNIST demo workers, but ${file} says data: local (workers bring their own data with cohort worker --data DIR)`);
   }
@@ -132,6 +135,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   return runServe(options);
 }
 
+/** `--mode`: only synchronous rounds exist today (issue 10's async FedBuff is future work). */
+function simulateModeFlag(mode: string | undefined): void {
+  if (mode === undefined || mode === 'sync') return;
+  if (mode === 'async') throw new CohortError('E_CONFIG_INVALID', 'mode: "async" is not built yet; only "sync" rounds can be simulated today');
+  throw new CohortError('E_CONFIG_INVALID', `mode: --mode expects "sync", got '${mode}'`);
+}
+
 export async function simulateCommand(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) return void console.log(SIMULATE_HELP), 0;
   const { file, values } = fileAndFlags('simulate', argv, {
@@ -139,10 +149,12 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     rounds: { type: 'string' },
     'clients-per-round': { type: 'string' },
     'over-select': { type: 'string' },
+    mode: { type: 'string' },
     threads: { type: 'string' },
     store: { type: 'string' },
     json: { type: 'boolean' },
   });
+  simulateModeFlag(stringFlag(values, 'mode'));
   if (values.clients === undefined) throw new CohortError('E_CLI_USAGE', 'cohort simulate: --clients N is required');
   const clients = intFlag(values, 'clients', 0, 1, 100_000);
   const rounds = intFlag(values, 'rounds', undefined, 1, 100_000);
@@ -173,6 +185,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
         if (level === 'warn' || level === 'error') process.stderr.write(`[${level}] ${message}\n`);
       },
       signal: controller.signal,
+      contributionCap: loaded.rewards?.contributionCap,
     });
     if (json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
