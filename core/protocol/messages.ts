@@ -48,6 +48,13 @@ export const trainConfigSchema = z.object({
   /** FedProx proximal coefficient μ; 0 or undefined is plain FedAvg. */
   proximalMu: z.number().min(0).optional(),
   /**
+   * FedNova (runs with targetRoundSeconds): before the delta leaves the worker (so before SecAgg+
+   * masks it) the worker divides it by the local steps it took, and it aggregates with
+   * `weightExamples` examples (its share, set by the coordinator from its data, not from the
+   * steps it was given); the coordinator multiplies the sum by the effective steps τ_eff.
+   */
+  fedNova: z.strictObject({ weightExamples: z.number().int().min(0).max(1e15) }).optional(),
+  /**
    * Differential privacy: clip the delta to this L2 norm (and add this worker's noise share)
    * before it leaves the worker. Its weight is then 1, so the clip bounds its influence.
    */
@@ -58,13 +65,20 @@ export type TrainConfig = z.infer<typeof trainConfigSchema>;
 export const workerKindSchema = z.enum(['node', 'browser']);
 export type WorkerKind = z.infer<typeof workerKindSchema>;
 
+/** Far above any real tfjs training step (a tiny MLP on a fast GPU runs a few thousand per second). */
+export const MAX_REPORTED_STEPS_PER_SECOND = 1e6;
+
 export const backendReportSchema = z.object({
   backend: z.string().min(1).max(64),
   reason: z.string().max(2_000),
   /** GPU adapter or device description, where there is one. */
   adapter: z.string().max(500).optional(),
-  /** Measured training steps per second of the chosen backend. */
-  stepsPerSecond: z.number().min(0).optional(),
+  /**
+   * Measured training steps per second of the chosen backend: the coordinator's first speed
+   * estimate for targetRoundSeconds. Finite (zod refuses NaN and ±Infinity) and bounded, so a
+   * wild claim is refused at the wire; a large honest one only gets the worker its data's steps.
+   */
+  stepsPerSecond: z.number().min(0).max(MAX_REPORTED_STEPS_PER_SECOND).optional(),
 });
 export type BackendReport = z.infer<typeof backendReportSchema>;
 

@@ -24,6 +24,7 @@ import type { EvaluateMessage } from '../protocol/evaluate.js';
 import { SECAGG_STAGE, type SecAggRequest } from '../protocol/secagg.js';
 import { privatizeUpdate } from '../privacy/client-dp.js';
 import { SecAggClient } from '../secagg/client.js';
+import { secureInputWeight, withNormalizedDelta } from '../train/step-normalization.js';
 import { backoffDelayMs } from './backoff.js';
 import { SOCKET_OPEN, messageBytes, type SocketFactory, type SocketLike } from './socket.js';
 
@@ -306,7 +307,7 @@ export class WorkerClient {
     const controller = new AbortController();
     this.training = { runId: message.runId, round: message.round, controller };
     this.emit({ kind: 'training', round: message.round });
-    const train = (): Promise<TrainResult> => this.options.hooks.train(message, controller.signal).then((result) => privatize(result, message));
+    const train = (): Promise<TrainResult> => this.options.hooks.train(message, controller.signal).then((result) => privatize(withNormalizedDelta(result, message.config), message));
     try {
       await this.runTraining(socket, message, controller, train);
     } catch (error) {
@@ -335,7 +336,7 @@ export class WorkerClient {
       if (controller.signal.aborted) return;
       // Under secure aggregation the coordinator learns only Σ w·delta and Σ w, never this delta.
       // With differential privacy every weight is 1: the clip norm must bound each worker's share.
-      const weight = message.config.dp ? 1 : Math.max(1e-9, Math.min(1, result.examples / secure.weightCap));
+      const weight = secureInputWeight(message.config, result.examples, secure.weightCap);
       client.setInput(result.delta, weight);
       const { delta: _delta, ...metrics } = result;
       this.send(socket, { type: 'trained', runId: message.runId, round: message.round, ...metrics });
