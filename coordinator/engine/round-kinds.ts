@@ -4,7 +4,7 @@
  * stop and pause); a kind owns what happens inside one attempt.
  *
  *   synchronous (today's only kind):
- *     select → configure → collect → aggregate → check → evaluate → commit → broadcast
+ *     select → configure → collect → observe-speed → aggregate → check → evaluate → commit → broadcast
  *
  * A new kind of round is a different sequence, not more branches in these steps. For example:
  *   - over-selection with early close: `select` over-samples, and a `collect` that closes once
@@ -26,11 +26,12 @@ import { collect } from './steps/collect.js';
 import { commit } from './steps/commit.js';
 import { configure } from './steps/configure.js';
 import { evaluate } from './steps/evaluate.js';
+import { observeSpeedStep } from './steps/observe-speed.js';
 import { select } from './steps/select.js';
 
 export type RoundKind = readonly RoundStep[];
 
-export const SYNC_ROUND: RoundKind = [select, configure, collect, aggregate, check, evaluate, commit, broadcast];
+export const SYNC_ROUND: RoundKind = [select, configure, collect, observeSpeedStep, aggregate, check, evaluate, commit, broadcast];
 
 /**
  * Runs one attempt of a round: the steps in order, until one fails. Returns the failure reason,

@@ -35,6 +35,11 @@ export const runConfigSchema = z
     lr: z.number().positive().max(100),
     maxLocalSteps: z.number().int().min(1).optional(),
     /**
+     * Capability-aware work: each selected worker gets its own maxLocalSteps, from its measured
+     * speed, so that it trains for about this long; rounds then aggregate with FedNova (fednova.ts).
+     */
+    targetRoundSeconds: z.number().positive('targetRoundSeconds must be a positive number of seconds').max(86_400).optional(),
+    /**
      * Most examples one worker is credited with per epoch: bounds its aggregation weight, the
      * SecAgg+ weight cap and its reward (see work-bound.ts). Default: one MNIST training set × 2.
      */
@@ -83,6 +88,11 @@ export const runConfigSchema = z
   .refine((c) => c.clientsPerRound === undefined || c.clientsPerRound >= c.minClients, {
     message: 'clientsPerRound must be at least minClients',
     path: ['clientsPerRound'],
+  })
+  .refine((c) => c.targetRoundSeconds === undefined || c.privacy === undefined, {
+    // A DP clip norm is calibrated to a whole delta, not to FedNova's per-step dᵢ/τᵢ.
+    message: 'targetRoundSeconds cannot be combined with differential privacy (the clip norm bounds a whole delta, not a per-step one)',
+    path: ['targetRoundSeconds'],
   })
   .refine((c) => c.secureAggregation === false || Math.max(c.minClients, c.clientsPerRound ?? 0) >= 3, {
     message: 'secure aggregation needs at least 3 workers per round (raise minClients, or turn secure aggregation off)',

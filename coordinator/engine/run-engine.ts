@@ -25,7 +25,7 @@ import type { PrivacyReport } from '../privacy/budget.js';
 import type { RunConfig } from './run-config.js';
 import type { RoundCommit, RoundContext } from './round-state.js';
 import { runRoundSteps, SYNC_ROUND } from './round-kinds.js';
-import { statsForReady, type WorkerStats } from './worker-stats.js';
+import { noteResultArrived, statsForReady, type WorkerStats } from './worker-stats.js';
 
 export type { RoundCommit } from './round-state.js';
 export type { WorkerStats } from './worker-stats.js';
@@ -177,6 +177,7 @@ export class RunEngine {
   /** A training result (update or declared metrics) goes to the open round, whatever its kind. */
   private onResult(channel: WorkerChannel, message: UpdateMessage | TrainedMessage): void {
     if (!this.collector) throw new CohortError('E_UPDATE_STALE', `no round is open (got ${message.type === 'update' ? 'an update' : 'trained'} for round ${message.round})`);
+    noteResultArrived(this.stats, channel.address);
     this.collector.onResult(channel, message);
   }
 

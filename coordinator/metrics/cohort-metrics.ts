@@ -45,6 +45,8 @@ export class CohortMetrics {
   readonly registry = new Registry();
   private readonly now: () => number;
   private readonly ready = new Map<string, { kind: string; backend: string }>();
+  /** Capability-aware work: each ready worker's last speed estimate and assigned maxLocalSteps. */
+  private readonly work = new Map<string, { stepsPerSecond: number | null; maxLocalSteps: number | null }>();
   private waitingSince: number | undefined;
 
   private readonly roundsCompleted: Counter;
@@ -63,6 +65,7 @@ export class CohortMetrics {
     const registers = [this.registry];
     const gateway = options.gateway ?? (() => undefined);
     const ready = this.ready;
+    const work = this.work;
 
     this.roundsCompleted = new Counter({ name: 'cohort_rounds_completed_total', help: 'Rounds completed (aggregated, evaluated and stored).', registers });
     this.roundsFailed = new Counter({ name: 'cohort_rounds_failed_total', help: 'Round attempts that failed (too few survivors); retried ones included.', registers });
@@ -93,6 +96,26 @@ export class CohortMetrics {
       collect() {
         this.reset();
         for (const w of ready.values()) this.inc({ kind: w.kind, backend: w.backend });
+      },
+    });
+    new Gauge({
+      name: 'cohort_worker_speed_steps_per_second',
+      help: 'Estimated local training steps per second of each ready worker (its benchmark, then its measured rounds), by address.',
+      labelNames: ['address'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [address, w] of work) if (w.stepsPerSecond !== null) this.set({ address }, w.stepsPerSecond);
+      },
+    });
+    new Gauge({
+      name: 'cohort_worker_assigned_steps',
+      help: 'maxLocalSteps each ready worker was given in its last round (targetRoundSeconds; absent when uncapped), by address.',
+      labelNames: ['address'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [address, w] of work) if (w.maxLocalSteps !== null) this.set({ address }, w.maxLocalSteps);
       },
     });
     new Gauge({
@@ -186,9 +209,15 @@ export class CohortMetrics {
         return;
       case 'worker-ready':
         this.ready.set(event.address, { kind: event.kind, backend: event.backend.backend });
+        // Until its first assignment, the worker's own benchmark is the estimate.
+        this.work.set(event.address, { stepsPerSecond: event.backend.stepsPerSecond || null, maxLocalSteps: null });
         return;
       case 'worker-left':
         this.ready.delete(event.address);
+        this.work.delete(event.address);
+        return;
+      case 'work-assigned':
+        for (const w of event.workers) if (this.ready.has(w.address)) this.work.set(w.address, { stepsPerSecond: w.stepsPerSecond, maxLocalSteps: w.maxLocalSteps });
         return;
       case 'run-paused':
       case 'run-resumed':

@@ -12,6 +12,7 @@ import { CohortError } from '../../../core/protocol/errors.js';
 import type { UpdateMessage } from '../../../core/protocol/messages.js';
 import { addScaledInto, allFinite } from '../../strategy/vector-math.js';
 import { sendCancel, sendTrainInstructions, type CollectRequest, type RoundCollector } from '../collector.js';
+import { fedNovaShares } from '../fednova.js';
 import type { RoundOutcome } from '../round-state.js';
 import { creditedWork } from '../work-bound.js';
 
@@ -38,6 +39,7 @@ export function startPlainCollect(request: PlainCollectRequest): RoundCollector 
   const started = Date.now();
   const cut: string[] = [];
   const missed: string[] = [];
+  const fedNova = fedNovaShares(request.assignments);
   const enough = (): boolean => request.closeAfter !== undefined && survivors.length >= request.closeAfter;
 
   const finish = (): void => {
@@ -64,8 +66,8 @@ export function startPlainCollect(request: PlainCollectRequest): RoundCollector 
   const accept = (update: UpdateMessage, address: string): void => {
     if (update.delta.length !== length) refuse(address, 'E_UPDATE_LENGTH', `update has ${update.delta.length} values; the model has ${length}`);
     if (!allFinite(update.delta)) refuse(address, 'E_UPDATE_NOT_FINITE', 'update contains NaN or Infinity');
-    // FedAvg weights each worker by the examples it trained on this round, up to the run's bound.
-    const weight = request.unitWeights ? 1 : creditedWork(update.examples, request.maxWeight);
+    // FedAvg weighs each worker by the examples it trained this round (FedNova: its assigned share), up to the run's bound.
+    const weight = request.unitWeights ? 1 : creditedWork(fedNova.get(address) ?? update.examples, request.maxWeight);
     addScaledInto(sum, update.delta, weight);
     totalWeight += weight;
     if (request.keepIndividualUpdates) individual.push({ delta: update.delta, weight, address });

@@ -5,6 +5,7 @@
  * per-worker bound, so a worker cannot farm rewards by declaring more examples than it can have.
  */
 import { need, type RoundCommit, type RoundStep } from '../round-state.js';
+import { assignedMaxWork } from '../round-work.js';
 import { creditedWork } from '../work-bound.js';
 
 export const commit: RoundStep = {
@@ -14,7 +15,9 @@ export const commit: RoundStep = {
     const outcome = need(state.outcome, 'outcome', 'commit');
     const next = need(state.next, 'next', 'commit');
     const metrics = need(state.metrics, 'metrics', 'commit');
-    const credited = outcome.survivors.map((s) => ({ survivor: s, examples: creditedWork(s.examples, plan.maxWork) }));
+    // Capped at the work each was assigned too (its maxLocalSteps × batchSize under targetRoundSeconds).
+    const maxWorkOf = assignedMaxWork(plan);
+    const credited = outcome.survivors.map((s) => ({ survivor: s, examples: creditedWork(s.examples, maxWorkOf(s.address)) }));
     const examples = credited.reduce((n, c) => n + c.examples, 0);
     const trainLoss = credited.reduce((n, c) => n + c.survivor.trainLoss * c.examples, 0) / Math.max(1, examples);
     const contributions: RoundCommit['contributions'] = credited.map((c) => ({ address: c.survivor.address, examples: c.examples, amount: c.examples * ctx.config.localEpochs }));

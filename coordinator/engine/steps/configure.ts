@@ -4,6 +4,10 @@
  * configure_fit); the engine adds each worker's own shuffling seed and the round's differential
  * privacy. Secure aggregation's parameters come from the run's configuration alone, never from
  * what workers declared.
+ *
+ * With targetRoundSeconds, each worker's instructions are then fitted to its estimated speed
+ * (round-work.ts) and carry its FedNova share (fednova.ts); `work-assigned` tells the dashboard
+ * and /metrics what each worker was given.
  */
 import type { TrainConfig } from '../../../core/protocol/messages.js';
 import { suggestedSecAggClipRange, type DpRoundPlan } from '../../privacy/dp-round.js';
@@ -11,6 +15,8 @@ import type { RoundCandidate } from '../../strategy/strategy.js';
 import type { ReadyWorker } from '../../transport/channel.js';
 import { need, type RoundContext, type RoundPlan, type RoundStep } from '../round-state.js';
 import { secureAggregationFor } from '../secure-config.js';
+import { fedNovaShare } from '../fednova.js';
+import { stepsAllowed, stepsForTarget } from '../round-work.js';
 import { maxRoundWork } from '../work-bound.js';
 
 export const configure: RoundStep = {
@@ -23,8 +29,11 @@ export const configure: RoundStep = {
     const dp = privacy?.plan(secure ? secure.secagg.threshold : 1);
     if (secure && privacy && dp) secure.secagg.clipRange = privacy.secAggClipRange(dp, secure.secagg.clipRange);
     const maxWork = maxRoundWork(config);
+    const assignments = assign(state.round, selected, ctx, dp);
+    const fitted = config.targetRoundSeconds === undefined ? assignments : fitToTarget(assignments, ctx, config.targetRoundSeconds, maxWork);
+    reportWork(state.round, fitted, ctx);
     state.plan = {
-      assignments: assign(state.round, selected, ctx, dp),
+      assignments: fitted,
       updateLength: state.global.length + (dp?.extraValues ?? 0),
       maxWork,
       // Secure weights are normalised to (0, 1]; plain ones are examples, or 1 under DP.
@@ -66,6 +75,30 @@ function assign(round: number, selected: readonly ReadyWorker[], ctx: RoundConte
     });
   }
   return assignments;
+}
+
+/**
+ * targetRoundSeconds: each worker's maxLocalSteps fits its speed estimate (at most the strategy's
+ * cap and what its data allows, within the run's per-worker bound), and its FedNova share.
+ */
+function fitToTarget(assignments: RoundPlan['assignments'], ctx: RoundContext, targetSeconds: number, maxWork: number): RoundPlan['assignments'] {
+  return assignments.map(({ worker, config }) => {
+    const examples = Math.min(worker.examples, ctx.config.maxExamplesPerWorker);
+    const allowed = stepsAllowed(config, examples);
+    const speed = ctx.stats.get(worker.channel.address)?.stepsPerSecond;
+    const steps = speed === undefined ? allowed : stepsForTarget(targetSeconds, speed, allowed);
+    return { worker, config: { ...config, maxLocalSteps: steps, fedNova: { weightExamples: fedNovaShare(config, worker.examples, maxWork) } } };
+  });
+}
+
+/** Records each worker's assignment in its stats and tells observers (dashboard, /metrics). */
+function reportWork(round: number, assignments: RoundPlan['assignments'], ctx: RoundContext): void {
+  const workers = assignments.map(({ worker, config }) => {
+    const stats = ctx.stats.get(worker.channel.address);
+    if (stats) stats.assignedSteps = config.maxLocalSteps;
+    return { address: worker.channel.address, stepsPerSecond: stats?.stepsPerSecond ?? null, maxLocalSteps: config.maxLocalSteps ?? null };
+  });
+  ctx.emit({ type: 'work-assigned', runId: ctx.runId, round, workers });
 }
 
 /**
