@@ -20,6 +20,7 @@ export const RUN_FLAGS: FlagSpec = {
   optimizer: { type: 'string' },
   lr: { type: 'string' },
   'max-local-steps': { type: 'string' },
+  'target-round-seconds': { type: 'string' },
   'max-examples-per-worker': { type: 'string' },
   seed: { type: 'string' },
   'target-accuracy': { type: 'string' },
@@ -51,6 +52,8 @@ export const RUN_FLAGS_HELP = `  --rounds N               rounds to run (default
   --optimizer adam|sgd     local optimizer (default ${RUN_DEFAULTS.optimizer})
   --lr X                   local learning rate (default ${RUN_DEFAULTS.lr})
   --max-local-steps N      cap on local steps per round (default: none)
+  --target-round-seconds S give each worker the local steps it can do in about S seconds, from its
+                           measured speed, and aggregate with FedNova (default: off)
   --max-examples-per-worker N   most examples one worker counts for per epoch: bounds its
                            aggregation weight, the SecAgg+ weight cap and its reward
                            (default: 2 × the demo's MNIST shard, 2·⌈60000 ÷ workers⌉)
@@ -103,6 +106,7 @@ export function runConfigFromFlags(values: FlagValues, defaults: { minClients: n
     optimizer: enumFlag(values, 'optimizer', ['adam', 'sgd'] as const, RUN_DEFAULTS.optimizer),
     lr: numberFlag(values, 'lr', RUN_DEFAULTS.lr, 1e-9, 100),
     maxLocalSteps: intFlag(values, 'max-local-steps', undefined, 1, 1e9),
+    targetRoundSeconds: targetRoundSecondsFlag(values),
     maxExamplesPerWorker: maxExamplesFlag(values, defaultMnistMaxExamplesPerWorker(defaults.shards)),
     partition: {
       kind: enumFlag(values, 'partition', ['iid', 'shards', 'dirichlet'] as const, 'iid'),
@@ -126,6 +130,17 @@ export function overSelectFlag(values: FlagValues): number | undefined {
   const value = Number(raw);
   if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value) || value < 1 || value > 100) {
     throw new CohortError('E_CONFIG_INVALID', `overSelect: --over-select expects a number from 1 to 100, got '${String(raw)}'`);
+  }
+  return value;
+}
+
+/** `--target-round-seconds S`: a number of seconds > 0 (E_CONFIG_INVALID naming targetRoundSeconds otherwise). */
+export function targetRoundSecondsFlag(values: FlagValues): number | undefined {
+  const raw = values['target-round-seconds'];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value) || value <= 0 || value > 86_400) {
+    throw new CohortError('E_CONFIG_INVALID', `targetRoundSeconds: --target-round-seconds expects seconds above 0 and at most 86400, got '${String(raw)}'`);
   }
   return value;
 }

@@ -147,6 +147,8 @@ export const runFileSchema = z
     optimizer: z.enum(['adam', 'sgd']).default(RUN_FILE_DEFAULTS.optimizer),
     lr: z.number().positive().max(100).default(RUN_FILE_DEFAULTS.lr),
     maxLocalSteps: int(1, 1e9).optional(),
+    /** Capability-aware work: per-worker maxLocalSteps so each trains about this long; FedNova aggregation. */
+    targetRoundSeconds: z.number().positive('targetRoundSeconds must be a positive number of seconds').max(86_400).optional(),
     /** Most examples one worker is credited with per epoch (weight, SecAgg+ cap, reward); default in to-run-config.ts. */
     maxExamplesPerWorker: int(1, 1e9).optional(),
     seed: int(-(2 ** 31), 2 ** 31 - 1).default(RUN_FILE_DEFAULTS.seed),

@@ -90,7 +90,7 @@ export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPla
     batchSize: file.batchSize,
     optimizer: file.optimizer,
     lr: file.lr,
-    maxLocalSteps: file.maxLocalSteps,
+    maxLocalSteps: file.maxLocalSteps, targetRoundSeconds: file.targetRoundSeconds,
     maxExamplesPerWorker: file.maxExamplesPerWorker ?? defaultMaxExamples(data.partition, ctx),
     // `local` data needs no split; the engine's spec is then unused but must be valid.
     partition: {
