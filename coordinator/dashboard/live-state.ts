@@ -226,6 +226,15 @@ export class LiveRunState {
         this.run = this.readRun();
         this.dirty.add('run');
         return;
+      case 'work-assigned':
+        for (const w of event.workers) {
+          const row = this.workers.get(w.address);
+          if (!row) continue;
+          row.stepsPerSecond = w.stepsPerSecond;
+          row.assignedSteps = w.maxLocalSteps;
+          this.dirtyWorkers.add(w.address);
+        }
+        return;
       case 'stage-completed': {
         // A SecAgg+ stage (or plain training) finished: the round moves on to the next stage.
         const next = isSecAggStage(event.stage) ? (nextSecAggStage(event.stage) ?? 'aggregating') : 'aggregating';

@@ -47,6 +47,10 @@ export interface WorkerRow {
   backendReason: string | null;
   /** Examples trained per second: measured from the last update, else the backend benchmark. */
   examplesPerSecond: number | null;
+  /** The coordinator's speed estimate (steps/s) when it last assigned work (targetRoundSeconds sizes work by it). */
+  stepsPerSecond?: number | null;
+  /** maxLocalSteps of the worker's last assignment (null: uncapped). */
+  assignedSteps?: number | null;
   localExamples: number;
   rounds: number;
   /** Unknown (null) for runs read back from the store. */

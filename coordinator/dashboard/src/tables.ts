@@ -21,6 +21,8 @@ export function workersTable(scheduler: FrameScheduler, now: () => number): Virt
         { key: 'backend', title: 'backend', width: '6rem', text: (w) => w.backend || '—', hover: (w) => w.backendReason ?? '' },
         { key: 'adapter', title: 'adapter / device', width: 'minmax(8rem, 1.5fr)', text: (w) => w.adapter ?? '—', hover: (w) => w.adapter ?? '' },
         { key: 'eps', title: 'examples/s', width: '6.5rem', align: 'right', text: (w) => rate(w.examplesPerSecond), sortValue: (w) => w.examplesPerSecond },
+        { key: 'speed', title: 'steps/s est.', width: '6.5rem', align: 'right', text: (w) => rate(w.stepsPerSecond), sortValue: (w) => w.stepsPerSecond ?? null },
+        { key: 'assigned', title: 'steps given', width: '6rem', align: 'right', text: (w) => integer(w.assignedSteps), sortValue: (w) => w.assignedSteps ?? null },
         { key: 'rounds', title: 'rounds', width: '4.5rem', align: 'right', text: (w) => integer(w.rounds), sortValue: (w) => w.rounds },
         { key: 'dropouts', title: 'dropouts', width: '5rem', align: 'right', text: (w) => integer(w.dropouts), sortValue: (w) => w.dropouts, cellClass: (w) => ((w.dropouts ?? 0) > 0 ? 'warn' : '') },
         { key: 'seen', title: 'last seen', width: '6rem', align: 'right', text: (w, t) => ago(w.lastSeen, t), sortValue: (w) => -w.lastSeen },
