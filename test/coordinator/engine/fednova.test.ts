@@ -69,7 +69,7 @@ describe('FedNova', () => {
       return local.map((v, j) => v - x[j]!);
     };
     const run = (aggregateRound: (x: Float32Array, cs: Contribution[]) => Float32Array, weightOf: (i: number) => number): Float32Array => {
-      let x = new Float32Array(2);
+      let x: Float32Array = new Float32Array(2);
       for (let round = 0; round < 3_000; round++) {
         x = aggregateRound(x, centres.map((c, i) => ({ delta: localDelta(x, c, steps[i]!), weight: weightOf(i), steps: steps[i]! })));
       }
