@@ -21,7 +21,7 @@ import type { WorkerStats } from './worker-stats.js';
 export interface RoundCommit {
   runId: string;
   round: number;
-  /** Credited work per surviving worker: examples (clamped to the run's bound) × local epochs. */
+  /** Credited work per surviving worker: the examples it processed over all its local epochs, clamped to the run's bound. */
   contributions: ReadonlyArray<{ address: string; examples: number; amount: number }>;
   weights: Float32Array;
 }

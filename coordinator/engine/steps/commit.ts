@@ -20,7 +20,9 @@ export const commit: RoundStep = {
     const credited = outcome.survivors.map((s) => ({ survivor: s, examples: creditedWork(s.examples, maxWorkOf(s.address)) }));
     const examples = credited.reduce((n, c) => n + c.examples, 0);
     const trainLoss = credited.reduce((n, c) => n + c.survivor.trainLoss * c.examples, 0) / Math.max(1, examples);
-    const contributions: RoundCommit['contributions'] = credited.map((c) => ({ address: c.survivor.address, examples: c.examples, amount: c.examples * ctx.config.localEpochs }));
+    // A worker's declared examples already count every local epoch (it reports examples processed),
+    // so the credited work is that count: multiplying by localEpochs again would count epochs twice.
+    const contributions: RoundCommit['contributions'] = credited.map((c) => ({ address: c.survivor.address, examples: c.examples, amount: c.examples }));
     const durationMs = Date.now() - state.startedAt;
     ctx.store.completeRound(
       {
