@@ -1,7 +1,9 @@
 /**
  * Training steps per second (batch 32, Adam, the worker's own training step) of McMahan's 2NN
- * and CNN on every Node tfjs backend that loads here. The CNN is measured twice: with the
- * replacement Conv2D gradient (core/train/conv2d-filter-grad.ts, what workers use) and with
+ * and CNN on every Node tfjs backend that loads here. The CNN is measured three times: with the
+ * replacement Conv2D gradient (core/train/conv2d-filter-grad.ts, what workers use); with only its
+ * filter gradient, the input gradient left to conv2dTranspose (the code path before the stride-1
+ * input gradient became a forward conv2d, so that change is measured in the same run); and with
  * tfjs's own, which needs a Conv2DBackpropFilter kernel (wasm has none).
  *
  * Slow cases get one step: a CNN step on plain-JS cpu with tfjs's own gradient takes minutes.
@@ -20,9 +22,11 @@ function format(stepsPerSecond: number): string {
   return stepsPerSecond.toPrecision(2);
 }
 
-async function measure(spec: ModelSpec, gpu: boolean, fixed: boolean, settings: { budgetMs: number; maxSteps: number }): Promise<string> {
-  if (fixed) registerConv2DFilterGradient();
-  else unregisterConv2DFilterGradient();
+type Gradient = 'fix' | 'filter-only' | 'tfjs';
+
+async function measure(spec: ModelSpec, gpu: boolean, gradient: Gradient, settings: { budgetMs: number; maxSteps: number }): Promise<string> {
+  if (gradient === 'tfjs') unregisterConv2DFilterGradient();
+  else registerConv2DFilterGradient({ forwardInputGradient: gradient === 'fix' });
   try {
     const r = await benchmarkTrainingStep(spec, { ...settings, gpu });
     return `${format(r.stepsPerSecond)}${r.steps <= 1 ? ` (${r.steps === 0 ? 1 : r.steps} step)` : ''}`;
@@ -40,28 +44,30 @@ export async function run(): Promise<string> {
   for (const name of AUTO_ORDER) {
     const loaded = await loadCandidate(name);
     if (!loaded.ok) {
-      rows.push(`| ${name} | not available: ${loaded.reason} | | |`);
+      rows.push(`| ${name} | not available: ${loaded.reason} | | | |`);
       continue;
     }
     const active = await activate(loaded.backend);
     if (!active.ok) {
-      rows.push(`| ${name} | not available: ${active.reason} | | |`);
+      rows.push(`| ${name} | not available: ${active.reason} | | | |`);
       continue;
     }
     const label = loaded.backend.adapter ? `${name} (${loaded.backend.adapter})` : name;
     console.error(`backends: measuring ${label}…`);
-    const mlp = await measure(TWO_NN, loaded.backend.gpu, true, { budgetMs: 2_000, maxSteps: 50 });
-    const cnnFixed = await measure(CNN, loaded.backend.gpu, true, { budgetMs: 5_000, maxSteps: 5 });
-    const cnnOwn = await measure(CNN, loaded.backend.gpu, false, { budgetMs: 5_000, maxSteps: 5 });
-    rows.push(`| ${label} | ${mlp} | ${cnnFixed} | ${cnnOwn} |`);
-    console.error(`backends: ${label}: 2NN ${mlp}, CNN ${cnnFixed} (with fix), ${cnnOwn} (tfjs's own gradient)`);
+    const mlp = await measure(TWO_NN, loaded.backend.gpu, 'fix', { budgetMs: 2_000, maxSteps: 50 });
+    const cnnFixed = await measure(CNN, loaded.backend.gpu, 'fix', { budgetMs: 5_000, maxSteps: 5 });
+    const cnnFilterOnly = await measure(CNN, loaded.backend.gpu, 'filter-only', { budgetMs: 5_000, maxSteps: 5 });
+    const cnnOwn = await measure(CNN, loaded.backend.gpu, 'tfjs', { budgetMs: 5_000, maxSteps: 5 });
+    rows.push(`| ${label} | ${mlp} | ${cnnFixed} | ${cnnFilterOnly} | ${cnnOwn} |`);
+    console.error(`backends: ${label}: 2NN ${mlp}, CNN ${cnnFixed} (with fix), ${cnnFilterOnly} (filter gradient only), ${cnnOwn} (tfjs's own gradient)`);
   }
   return [
     'Batch 32, Adam, one warm-up step first; steps per second of the real worker training step.',
-    'CNN columns: with the replacement Conv2D gradient (filter gradient as a forward conv2d) and with tfjs\'s own.',
+    'CNN columns: with the replacement Conv2D gradient (filter gradient, and the stride-1 input gradient, as forward conv2ds: what workers use);',
+    'with the filter gradient only (the input gradient by conv2dTranspose: the code path before the input-gradient change); and with tfjs\'s own.',
     '',
-    '| backend | 2NN (199,210 params) | CNN (1,663,370 params), Conv2D gradient fix | CNN, tfjs\'s own Conv2D gradient |',
-    '|---|---|---|---|',
+    '| backend | 2NN (199,210 params) | CNN (1,663,370 params), Conv2D gradient fix | CNN, filter gradient only (before) | CNN, tfjs\'s own Conv2D gradient |',
+    '|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

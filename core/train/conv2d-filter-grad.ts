@@ -85,10 +85,17 @@ function supported(attrs: Conv2DAttrs): boolean {
 }
 
 /**
+ * Whether the stride-1 input gradient is the forward conv2d (the default) or conv2dTranspose, as
+ * before that change: `npm run bench -- backends` measures both in one run.
+ */
+let forwardInputGradient = true;
+
+/**
  * Registers the replacement Conv2D gradient (globally, for every backend). Idempotent. Call it
  * before training any conv model; unsupported cases (NCHW, dilation > 1) fall back to tfjs's own.
  */
-export function registerConv2DFilterGradient(): void {
+export function registerConv2DFilterGradient(options: { forwardInputGradient?: boolean } = {}): void {
+  forwardInputGradient = options.forwardInputGradient ?? true;
   if (registered) return;
   const previous = tf.getGradient('Conv2D');
   if (previous === undefined) throw new Error('tfjs has no Conv2D gradient to replace');
@@ -106,7 +113,7 @@ export function registerConv2DFilterGradient(): void {
         x: () => {
           const [sh, sw] = pair(conv.strides);
           const xShape = x.shape as [number, number, number, number];
-          if (sh === 1 && sw === 1) return conv2dInputGradient(dy4, filter, xShape, conv.pad, conv.dimRoundingMode);
+          if (forwardInputGradient && sh === 1 && sw === 1) return conv2dInputGradient(dy4, filter, xShape, conv.pad, conv.dimRoundingMode);
           return tf.conv2dTranspose(dy4, filter, xShape, conv.strides, conv.pad, conv.dimRoundingMode);
         },
         filter: () => conv2dFilterGradient(x, dy4, filterShape, conv.strides, conv.pad, conv.dimRoundingMode),
