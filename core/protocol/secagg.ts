@@ -85,6 +85,8 @@ export const secAggConfigSchema = z.object({
   threshold: z.number().int().min(2).max(SECAGG_LIMITS.maxNeighbours),
   clipRange: z.number().positive().max(1e9),
   bits: z.number().int().min(2).max(31),
+  /** Contribution scoring groups (core/secagg/scoring-groups.ts); absent in a plain round. */
+  groupScoring: z.object({ minGroupSize: z.number().int().min(3).max(SECAGG_LIMITS.maxParticipants) }).optional(),
 });
 
 const requestBase = { type: z.literal(SECAGG_REQUEST_TYPE), runId, round };
@@ -216,12 +218,18 @@ export const consistencyCheckReplySchema = z.object({
   signature,
 });
 
-/** Round 4: b shares of surviving neighbours (and of itself), s_sk shares of dropped ones; never both. */
+/**
+ * Round 4: b shares of surviving neighbours (and of itself), s_sk shares of dropped ones; never both.
+ * Under groupScoring also `crossSeeds`: the pairwise mask seed s_uv of every surviving neighbour in
+ * another scoring group (never one in its own), so each group's sum can be unmasked
+ * (core/secagg/group-reveal.ts).
+ */
 export const unmaskReplySchema = z.object({
   ...replyBase,
   stage: z.literal(SECAGG_STAGE.unmask),
   bShares: z.array(z.object({ of: workerId, share })).max(SECAGG_LIMITS.maxNeighbours + 1),
   sShares: z.array(z.object({ of: workerId, share })).max(SECAGG_LIMITS.maxNeighbours),
+  crossSeeds: z.array(z.object({ peer: workerId, seed: digest })).max(SECAGG_LIMITS.maxNeighbours).optional(),
 });
 
 export const secAggReplySchema = z.discriminatedUnion('stage', [

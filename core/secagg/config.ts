@@ -41,6 +41,12 @@ export interface SecAggConfig {
    * and room for 65,536 workers of weight ≤ 1 in 32 bits.
    */
   bits: number;
+  /**
+   * Contribution scoring (core/secagg/scoring-groups.ts): once the masked inputs are fixed, the
+   * contributors are split into disjoint groups of at least `minGroupSize` members, and unmasking
+   * also yields each group's Σ w·x and Σ w. Absent: only the total, exactly as without it.
+   */
+  groupScoring?: { minGroupSize: number };
 }
 
 export const DEFAULT_CLIP_RANGE = 1;
@@ -74,6 +80,7 @@ export function defaultSecAggConfig(workers: number, overrides: Partial<SecAggCo
     threshold: overrides.threshold ?? majorityThreshold(effectiveNeighbours(neighbours, workers)),
     clipRange: overrides.clipRange ?? DEFAULT_CLIP_RANGE,
     bits: overrides.bits ?? DEFAULT_BITS,
+    ...(overrides.groupScoring ? { groupScoring: overrides.groupScoring } : {}),
   };
 }
 
@@ -108,6 +115,12 @@ export function validateSecAggConfig(cfg: SecAggConfig, bounds: SecAggBounds): v
     refuse(`neighbours must be an integer from 2 to ${SECAGG_LIMITS.maxNeighbours}, got ${cfg.neighbours}`);
   }
   if (!Number.isInteger(cfg.threshold) || cfg.threshold < 2) refuse(`threshold must be an integer of at least 2, got ${cfg.threshold}`);
+  // A scoring group's sum is revealed like a round's total, so it has the round's privacy floor:
+  // with 2 members each would learn the other's update from the group sum (the 3-worker check above).
+  const minGroupSize = cfg.groupScoring?.minGroupSize;
+  if (cfg.groupScoring && (!Number.isInteger(minGroupSize) || minGroupSize! < 3 || minGroupSize! > SECAGG_LIMITS.maxParticipants)) {
+    refuse(`groupScoring.minGroupSize must be an integer from 3 (the privacy floor of a revealed sum) to ${SECAGG_LIMITS.maxParticipants}, got ${minGroupSize}`);
+  }
   const k = effectiveNeighbours(cfg.neighbours, maxWorkers);
   if (cfg.threshold > k) {
     refuse(

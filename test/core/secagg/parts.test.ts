@@ -57,6 +57,17 @@ describe('config', () => {
     expect(effectiveNeighbours(7, 100)).toBe(8);
     expect(effectiveNeighbours(30, 10)).toBe(9);
   });
+
+  it('groupScoring: refuses a minGroupSize that is not an integer from 3 (the privacy floor) to the participant limit', () => {
+    const bounds = { maxWorkers: 100, maxWeight: 1 };
+    const withMin = (minGroupSize: number) => defaultSecAggConfig(100, { groupScoring: { minGroupSize } });
+    for (const m of [2, 0, -3, 3.5, NaN, 10_001]) expect(codeOf(() => validateSecAggConfig(withMin(m), bounds))).toBe('E_SECAGG_CONFIG');
+    expect(() => validateSecAggConfig(withMin(2), bounds)).toThrow(/^groupScoring\.minGroupSize must be an integer from 3 .* got 2$/);
+    expect(codeOf(() => validateSecAggConfig(withMin(3), bounds))).toBeUndefined();
+    expect(codeOf(() => validateSecAggConfig(withMin(50), bounds))).toBeUndefined();
+    expect(withMin(5).groupScoring).toEqual({ minGroupSize: 5 });
+    expect(defaultSecAggConfig(100)).not.toHaveProperty('groupScoring');
+  });
 });
 
 describe('quantize', () => {
@@ -192,5 +203,17 @@ describe('wire schemas', () => {
     const req = { type: 'secagg-request', runId: 'r', round: 1, stage: 'masked-input', ciphertexts: [{ from: 'a', ciphertext: randomBytes(64), bShareHash: randomBytes(32), sShareHash: randomBytes(32), proof: [randomBytes(32)], dealtSignature: '0xab' }] };
     expect(secAggRequestSchema.parse(decodeFrame(encodeMessage(req)))).toMatchObject({ stage: 'masked-input' });
     expect(secAggRequestSchema.safeParse({ ...req, stage: 'nope' }).success).toBe(false);
+  });
+
+  it('groupScoring travels in the advertise-keys config, bounded; crossSeeds in the unmask reply are 32-byte seeds, bounded', () => {
+    const config = { ...defaultSecAggConfig(10), groupScoring: { minGroupSize: 4 } };
+    const ad = { type: 'secagg-request', runId: 'r', round: 1, stage: 'advertise-keys', participants: ['a', 'b', 'c'], graphSeed: randomBytes(32), keyAgreement: 'X25519', config, maxWeight: 1, dimension: 3 };
+    expect(secAggRequestSchema.parse(decodeFrame(encodeMessage(ad)))).toMatchObject({ config: { groupScoring: { minGroupSize: 4 } } });
+    for (const minGroupSize of [2, 3.5, 10_001]) expect(secAggRequestSchema.safeParse({ ...ad, config: { ...config, groupScoring: { minGroupSize } } }).success).toBe(false);
+    const reply = { type: 'secagg-reply', runId: 'r', round: 1, stage: 'unmask', bShares: [], sShares: [], crossSeeds: [{ peer: 'b', seed: randomBytes(32) }] };
+    const parsed = secAggReplySchema.parse(decodeFrame(encodeMessage(reply)));
+    expect(parsed.stage === 'unmask' && parsed.crossSeeds?.[0]?.seed).toEqual(reply.crossSeeds[0]!.seed);
+    expect(secAggReplySchema.safeParse({ ...reply, crossSeeds: [{ peer: 'b', seed: randomBytes(31) }] }).success).toBe(false);
+    expect(secAggReplySchema.safeParse({ ...reply, crossSeeds: Array.from({ length: 255 }, () => reply.crossSeeds[0]) }).success).toBe(false);
   });
 });
