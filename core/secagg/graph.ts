@@ -37,11 +37,14 @@ export function isSortedUnique(ids: readonly string[]): boolean {
 
 const DOMAIN = new TextEncoder().encode('cohort/secagg/graph/v1');
 
-/** A uniform permutation of 0..n−1 (Fisher–Yates) driven by an AES-CTR stream keyed from the seed. */
-async function permutation(n: number, seed: Uint8Array): Promise<Uint32Array> {
-  const keyInput = new Uint8Array(DOMAIN.byteLength + seed.byteLength);
-  keyInput.set(DOMAIN);
-  keyInput.set(seed, DOMAIN.byteLength);
+/**
+ * A uniform permutation of 0..n−1 (Fisher–Yates) driven by an AES-CTR stream keyed from SHA-256 of
+ * domain ‖ seed. The graph uses its own domain; other users (scoring-groups.ts) pass theirs.
+ */
+export async function seededPermutation(n: number, seed: Uint8Array, domain: Uint8Array = DOMAIN): Promise<Uint32Array> {
+  const keyInput = new Uint8Array(domain.byteLength + seed.byteLength);
+  keyInput.set(domain);
+  keyInput.set(seed, domain.byteLength);
   const words = await expandMask(await sha256(keyInput), 2 * n);
   const perm = new Uint32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;
@@ -85,7 +88,7 @@ export async function buildNeighbourGraph(participants: readonly string[], seed:
   }
 
   // ringPosition[participant index] = position on the Harary ring; atPosition is its inverse.
-  const atPosition = await permutation(n, seed);
+  const atPosition = await seededPermutation(n, seed);
   const ringPosition = new Uint32Array(n);
   for (let pos = 0; pos < n; pos++) ringPosition[atPosition[pos]!] = pos;
   const half = degree / 2;

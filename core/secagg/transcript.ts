@@ -102,3 +102,12 @@ export async function survivorSetBytes(ctx: RoundContext, survivors: readonly st
   const digest = await sha256(encodeFields('cohort/secagg/survivors/v1', ...survivors));
   return encodeFields('cohort/secagg/consistency/v1', ctx.runId, ctx.round, survivors.length, digest);
 }
+
+/**
+ * The seed of the contribution-scoring groups (core/secagg/scoring-groups.ts): the run, the round
+ * and the survivor set every worker signs, so two workers that verified the same signed set
+ * compute the same groups, and nobody can know the groups before that set is fixed.
+ */
+export async function scoringGroupSeed(ctx: RoundContext, survivors: readonly string[]): Promise<Uint8Array> {
+  return sha256(encodeFields('cohort/secagg/scoring-groups/v1', await survivorSetBytes(ctx, survivors)));
+}
