@@ -43,7 +43,8 @@ import {
   supportsKeyAgreement,
   type AgreementKeyPair,
 } from './crypto.js';
-import { buildNeighbourGraph, isSortedUnique } from './graph.js';
+import { buildNeighbourGraph, isSortedUnique, type NeighbourGraph } from './graph.js';
+import { scoringReveal } from './group-reveal.js';
 import { maskInput, shareEncryptionKey } from './masking.js';
 import { quantizeWeighted, randomWords } from './quantize.js';
 import { checkSharePair, openSharePair, sealSharePair, signDealtShares, type SharePair } from './share-exchange.js';
@@ -89,7 +90,7 @@ export interface SecAggClientState {
   /** advertise-keys */
   round?: {
     participants: ReadonlySet<string>;
-    neighbours: ReadonlySet<string>;
+    graph: NeighbourGraph;
     alg: KeyAgreement;
     config: SecAggWireConfig;
     maxWeight: number;
@@ -208,7 +209,7 @@ export class SecAggClient {
     const graph = await buildNeighbourGraph(req.participants, req.graphSeed, req.config.neighbours);
     const round = {
       participants: new Set(req.participants),
-      neighbours: new Set(graph.neighboursOf(s.id)),
+      graph,
       alg: req.keyAgreement,
       config: req.config,
       maxWeight: req.maxWeight,
@@ -235,7 +236,7 @@ export class SecAggClient {
     const seenKeys = [secrets.c.publicRaw, secrets.s.publicRaw];
     const peers = new Map<string, Peer>();
     for (const ad of req.peers) {
-      if (!round.neighbours.has(ad.id)) throw invalid(`${ad.id} is not a neighbour of this worker in this round's graph`);
+      if (!round.graph.areNeighbours(s.id, ad.id)) throw invalid(`${ad.id} is not a neighbour of this worker in this round's graph`);
       if (peers.has(ad.id)) throw invalid(`${ad.id} is listed twice`);
       if (ad.cPk.byteLength !== keyLength || ad.sPk.byteLength !== keyLength) throw invalid(`${ad.id} advertised keys of the wrong length`);
       const bytes = advertisementBytes(s.ctx, { id: ad.id, keyAgreement: round.alg, cPk: ad.cPk, sPk: ad.sPk, bCommit: ad.bCommit });
@@ -316,7 +317,7 @@ export class SecAggClient {
     for (const id of list) {
       if (!round.participants.has(id)) throw invalid(`survivor ${id} is not a participant`);
       // A neighbour that sent masked input must have shared keys with us first.
-      if (round.neighbours.has(id) && !held.has(id)) throw invalid(`survivor ${id} is a neighbour that never shared keys with this worker`);
+      if (round.graph.areNeighbours(s.id, id) && !held.has(id)) throw invalid(`survivor ${id} is a neighbour that never shared keys with this worker`);
     }
     const t = round.config.threshold;
     if (list.length < t) throw new CohortError('E_SECAGG_THRESHOLD', `only ${list.length} survivors; at least ${t} are needed`);
@@ -328,7 +329,8 @@ export class SecAggClient {
 
   /**
    * Round 4: given t signatures (ours included) over the same survivor set, reveal for each
-   * neighbour either its b share (it survived) or its s_sk share (it dropped) — never both.
+   * neighbour either its b share (it survived) or its s_sk share (it dropped) — never both; under
+   * groupScoring also s_uv of surviving neighbours in other scoring groups (group-reveal.ts).
    */
   async #unmask(req: UnmaskRequest): Promise<SecAggReplyOf<'unmask'>> {
     const s = this.#state;
@@ -343,10 +345,8 @@ export class SecAggClient {
     }
     const t = round.config.threshold;
     if (signers.size < t) {
-      throw new CohortError(
-        'E_SECAGG_THRESHOLD',
-        `the coordinator showed ${signers.size - 1} valid neighbour signatures over the survivor set this worker signed; ${t - 1} are needed`,
-      );
+      const shown = `the coordinator showed ${signers.size - 1} valid neighbour signatures over the survivor set this worker signed`;
+      throw new CohortError('E_SECAGG_THRESHOLD', `${shown}; ${t - 1} are needed`);
     }
     const dropped = new Set<string>();
     for (const id of req.dropped) {
@@ -363,8 +363,9 @@ export class SecAggClient {
     // Belt and braces: one kind of share per worker, whatever the loops above become.
     const revealedB = new Set(bShares.map((x) => x.of));
     if (sShares.some((x) => revealedB.has(x.of))) throw invalid('refusing to reveal both shares of one worker');
+    const crossSeeds = await scoringReveal(s); // contribution scoring only (group-reveal.ts); may refuse
     this.#wipe();
-    return this.#reply(SECAGG_STAGE.unmask, { bShares, sShares });
+    return this.#reply(SECAGG_STAGE.unmask, crossSeeds ? { bShares, sShares, crossSeeds } : { bShares, sShares });
   }
 
   #abort(error: CohortError): void {
