@@ -6,7 +6,8 @@
  * one closes. What a stage sends, accepts and decides lives in that stage's file.
  *
  * No field, parameter or return type here carries one worker's unmasked update; the only
- * plaintext it ever produces is Σ w·x (Bonawitz et al. §4).
+ * plaintext it ever produces is Σ w·x (Bonawitz et al. §4) and, when config.groupScoring is set,
+ * each scoring group's Σ w·x (core/secagg/scoring-groups.ts).
  *
  * Driving it, per stage (the caller owns sockets and deadlines):
  * @example
@@ -16,7 +17,7 @@
  *   // on each reply: const r = await server.receive(from, reply); if (!r.accepted) sendError(from, r.error);
  *   // when server.pending() is empty (everyone answered, or the stage needs nobody else) or the deadline passes:
  *   const outcome = await server.closeStage();
- *   if (outcome.status === 'done') return outcome.result;   // { sum, totalWeight, contributors }
+ *   if (outcome.status === 'done') return outcome.result;   // { sum, totalWeight, contributors, groups? | groupsUnavailable? }
  *   if (outcome.status === 'failed') throw outcome.error;   // E_SECAGG_THRESHOLD / E_SECAGG_INVALID
  * }
  */
@@ -120,6 +121,14 @@ export class SecAggServer {
    */
   survivors(): readonly string[] {
     return this.#s.survivors;
+  }
+
+  /**
+   * Under groupScoring, the contributors' scoring groups once masked-input has closed (sorted
+   * members); the 'done' result carries their sums, or groupsUnavailable says why not.
+   */
+  scoringGroups(): readonly (readonly string[])[] | undefined {
+    return this.#s.scoring?.groups;
   }
 
   /** Dealers proven to have dealt shares that differ from the hashes they signed (all also in dropouts()). */
@@ -227,6 +236,7 @@ export class SecAggServer {
       s.failure = error;
       s.expected = new Set();
       s.maskedSum = new Uint32Array(0);
+      s.maskedInputs.clear();
       return { status: 'failed', error };
     }
   }

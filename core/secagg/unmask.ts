@@ -2,16 +2,21 @@
  * The coordinator's last step: from the revealed shares, reconstruct every survivor's self-mask
  * seed b and every dropped worker's mask key s_sk (each checked against what its owner committed
  * to), remove all masks from the masked sum, and decode Σ w·x and Σ w (Bonawitz et al. §4, round 4).
+ * Under groupScoring the same masks are also removed from each scoring group's masked sum
+ * (group-unmask.ts), which yields each group's Σ w·x and Σ w; the total is the same either way.
  *
  * Pure over its inputs, so the benchmark can time exactly this on synthetic key material.
  */
 import type { KeyAgreement } from '../protocol/secagg.js';
+import { decodeGroups, planGroupUnmask, removeMasksByGroup, type GroupUnmaskInputs, type SecAggGroupSum } from './group-unmask.js';
 import { removeMasks, type DroppedWorkerKey, type PeerMaskKey } from './masking.js';
 import { dequantizeSum, type QuantizationParams } from './quantize.js';
 import { reconstructMaskKey, reconstructSelfMaskSeed } from './shares.js';
 import type { RoundContext } from './transcript.js';
 
-/** The only thing secure aggregation reveals. */
+export type { SecAggGroupSum };
+
+/** The only thing secure aggregation reveals: the total and, under groupScoring, each scoring group's sum. */
 export interface SecAggResult {
   /** Σ w·clip(x) over contributors, dequantized. */
   sum: Float32Array;
@@ -19,6 +24,10 @@ export interface SecAggResult {
   totalWeight: number;
   /** Workers whose masked input is in the sum. */
   contributors: number;
+  /** Under groupScoring: each scoring group's sorted members, Σ w·clip(x) and Σ w (core/secagg/scoring-groups.ts). */
+  groups?: SecAggGroupSum[];
+  /** Under groupScoring, when `groups` is absent: why (the total above is exact all the same). */
+  groupsUnavailable?: string;
 }
 
 export interface UnmaskInputs {
@@ -32,6 +41,8 @@ export interface UnmaskInputs {
   survivors: readonly { id: string; bCommit: Uint8Array; bShares: readonly Uint8Array[] }[];
   /** Every worker that shared keys but sent no masked input, with surviving neighbours that masked with it. */
   dropped: readonly { id: string; sPk: Uint8Array; sShares: readonly Uint8Array[]; survivingPeers: readonly PeerMaskKey[] }[];
+  /** Under groupScoring: the groups, their members' masked vectors and one seed per cross-group edge, or why the groups cannot be unmasked. */
+  scoring?: GroupUnmaskInputs | { unavailable: string };
 }
 
 /**
@@ -49,11 +60,16 @@ export async function unmaskAggregate(p: UnmaskInputs): Promise<SecAggResult> {
         survivingPeers: u.survivingPeers,
       })),
   );
+  const ids = p.survivors.map((u) => u.id);
+  const plan = p.scoring && !('unavailable' in p.scoring) ? planGroupUnmask(p.scoring, ids, p.maskedSum.length) : p.scoring;
   try {
-    await removeMasks({ ctx: p.ctx, alg: p.alg, maskedSum: p.maskedSum, selfSeeds, dropped });
+    if (plan && 'accs' in plan) await removeMasksByGroup({ ctx: p.ctx, alg: p.alg, maskedSum: p.maskedSum, plan, survivors: ids, selfSeeds, dropped });
+    else await removeMasks({ ctx: p.ctx, alg: p.alg, maskedSum: p.maskedSum, selfSeeds, dropped });
   } finally {
     for (const b of selfSeeds) b.fill(0);
   }
   const { sum, totalWeight } = dequantizeSum(p.maskedSum, p.quantization);
-  return { sum, totalWeight, contributors: p.survivors.length };
+  const result: SecAggResult = { sum, totalWeight, contributors: p.survivors.length };
+  if (!plan) return result;
+  return { ...result, ...('accs' in plan ? decodeGroups(plan, p.maskedSum, p.quantization) : { groupsUnavailable: plan.unavailable }) };
 }

@@ -3,7 +3,9 @@
  * the hashes and signatures they published; add each masked input to the one running sum on
  * arrival. A worker may complain that a dealer's shares miss its hashes: the complaint is judged
  * here (core/secagg/complaints.ts) and the liar, dealer or holder, is dropped (issue 13.6).
- * Closing it fixes the survivor set U3: exactly the workers whose input is in the sum.
+ * Closing it fixes the survivor set U3: exactly the workers whose input is in the sum. Under
+ * groupScoring each masked input is also kept, and closing fixes the scoring groups of U3
+ * (core/secagg/scoring-groups.ts), which unmask then sums separately.
  *
  * Over-selection: with `closeAfter: K` the stage completes as soon as K inputs are in; later ones
  * are refused, and their senders become ordinary dropouts whose pairwise masks unmask removes.
@@ -11,7 +13,8 @@
 import { CohortError } from '../../protocol/errors.js';
 import { SECAGG_STAGE, type DealerComplaint } from '../../protocol/secagg.js';
 import { judgeComplaint, type ComplaintVerdict } from '../complaints.js';
-import { survivorSetBytes } from '../transcript.js';
+import { groupIndex, scoringGroups } from '../scoring-groups.js';
+import { scoringGroupSeed, survivorSetBytes } from '../transcript.js';
 import type { ServerStage } from './stage.js';
 import { alive, invalid, recordDropout, requestBase, requireRecoverable, requireThreshold, type SecAggRoundState } from './state.js';
 
@@ -30,6 +33,7 @@ export function maskedInputStage(o: MaskedInputOptions = {}): ServerStage<'maske
     const sum = s.maskedSum;
     for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + masked[i]!;
     s.contributors.add(from);
+    if (s.config.groupScoring) s.maskedInputs.set(from, masked);
   };
   return {
     name: SECAGG_STAGE.maskedInput,
@@ -57,6 +61,7 @@ export function maskedInputStage(o: MaskedInputOptions = {}): ServerStage<'maske
       requireThreshold(s, s.contributors.size, 'workers sent masked input');
       s.survivors = [...s.contributors].sort();
       s.survivorBytes = await survivorSetBytes(s.ctx, s.survivors);
+      if (s.config.groupScoring) await fixScoringGroups(s, s.config.groupScoring.minGroupSize);
       const next = alive(s, s.contributors);
       requireRecoverable(s, next);
       return { next };
@@ -89,4 +94,18 @@ async function judgeComplaints(s: SecAggRoundState, holder: string, complaints: 
   }
   const lie = verdicts.find((v) => v.verdict.guilty === 'holder');
   if (lie) throw invalid(`${holder} ${lie.verdict.reason}`);
+}
+
+/** The scoring groups of the survivors, as every worker will compute them; with one group there is nothing to keep. */
+async function fixScoringGroups(s: SecAggRoundState, minGroupSize: number): Promise<void> {
+  const seed = await scoringGroupSeed(s.ctx, s.survivors);
+  const groups = await scoringGroups({
+    seed,
+    contributors: s.survivors,
+    minGroupSize,
+    areNeighbours: (a, b) => s.graph.areNeighbours(a, b),
+    neighboursOf: (id) => s.graph.neighboursOf(id),
+  });
+  s.scoring = { groups, groupOf: groupIndex(groups) };
+  if (groups.length < 2) s.maskedInputs.clear();
 }

@@ -4,14 +4,17 @@
  * when a secret can no longer be reconstructed. Each stage (./*.ts) reads and writes only this.
  *
  * What it can hold: signed public keys, ciphertexts it cannot read, share hashes, ONE running sum
- * of masked vectors (each reply is added on arrival and not kept), and reconstructed seeds and keys
- * (b of survivors, s_sk of workers that dropped). No field carries one worker's unmasked update.
+ * of masked vectors (each reply is added on arrival and, without groupScoring, not kept), and
+ * reconstructed seeds and keys (b of survivors, s_sk of workers that dropped). Under groupScoring
+ * it also keeps each contributor's masked vector until unmask, and the cross-group pairwise seeds
+ * revealed there (core/secagg/scoring-groups.ts). No field carries one worker's unmasked update.
  * U1…U4 are Bonawitz et al.'s survivor sets.
  */
 import { CohortError, type ErrorCode } from '../../protocol/errors.js';
 import { SECAGG_REQUEST_TYPE, type AdvertiseKeysReply, type KeyAgreement, type SecAggStage } from '../../protocol/secagg.js';
 import type { SecAggConfig } from '../config.js';
 import type { NeighbourGraph } from '../graph.js';
+import type { CrossReveal } from '../group-unmask.js';
 import type { ByWorker, DealtShares } from '../replies.js';
 import { findUnrecoverable, pruneThinNeighbourhoods } from '../survival.js';
 import type { RoundContext, SecAggVerify } from '../transcript.js';
@@ -57,6 +60,10 @@ export interface SecAggRoundState extends RoundParameters {
   /** masked-input: Σ y so far; U3 = contributors, whose input is in it (irrevocable). */
   maskedSum: Uint32Array;
   contributors: Set<string>;
+  /** masked-input, under groupScoring only: each contributor's masked vector y, kept until unmask. */
+  maskedInputs: Map<string, Uint32Array>;
+  /** masked-input close, under groupScoring only: the contributors' scoring groups and member → group index. */
+  scoring?: { groups: string[][]; groupOf: Map<string, number> };
   /** Dealers a holder proved dealt shares that differ from the hashes they signed (issue 13.6). */
   badDealers: Set<string>;
   /** consistency-check: the sorted contributors, the bytes each signs, and who signed. */
@@ -66,6 +73,8 @@ export interface SecAggRoundState extends RoundParameters {
   u4: ReadonlySet<string>;
   /** unmask */
   revealed: Map<string, { b: ByWorker; s: ByWorker }>;
+  /** unmask, under groupScoring: the cross-group seeds each answering survivor revealed. */
+  crossSeeds: Map<string, CrossReveal>;
   failure?: CohortError;
 }
 
@@ -84,12 +93,14 @@ export function createRoundState(p: RoundParameters): SecAggRoundState {
     maskedWith: new Map(),
     maskedSum: new Uint32Array(0),
     contributors: new Set(),
+    maskedInputs: new Map(),
     badDealers: new Set(),
     survivors: [],
     survivorBytes: new Uint8Array(0),
     signatures: new Map(),
     u4: empty,
     revealed: new Map(),
+    crossSeeds: new Map(),
   };
 }
 
