@@ -12,7 +12,7 @@ import type { WorkerMessage } from '../../core/protocol/messages.js';
 import { createAdminToken } from '../dashboard/admin-token.js';
 import type { DashboardProviders } from '../dashboard/providers.js';
 import { registerDashboardRoutes } from '../dashboard/routes.js';
-import { RunEngine, type RunSummary } from '../engine/run-engine.js';
+import { RunEngine, type Evaluator, type RunSummary } from '../engine/run-engine.js';
 import type { RunConfig } from '../engine/run-config.js';
 import { attachLedger, type AttachedLedger } from '../ledger/attach.js';
 import type { LedgerConfig } from '../ledger/ledger-config.js';
@@ -55,6 +55,11 @@ export interface CoordinatorOptions {
   ledgerOutboxPending?: (() => number) | undefined;
   /** Record each completed round's rewards on-chain through the store's ledger outbox. */
   ledger?: { config: LedgerConfig; privateKey?: string | undefined } | undefined;
+  /**
+   * A held-out evaluation of your own (Flower's server-side `evaluate_fn`): replaces the model
+   * host's MNIST test set for round metrics and contribution scoring.
+   */
+  evaluator?: Evaluator | undefined;
 }
 
 export interface Coordinator {
@@ -103,7 +108,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     federatedEvaluation: run.federatedEvaluation,
     initialWeights: run.initialWeights,
     resumeAfterRound: resumedAfterRound,
-    evaluator: run.host.hasTestSet ? run.host : undefined,
+    evaluator: options.evaluator ?? (run.host.hasTestSet ? run.host : undefined),
   });
 
   const routes = new HttpRoutes();

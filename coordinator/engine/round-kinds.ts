@@ -3,8 +3,10 @@
  * order until one fails. The engine owns the loop around them (waiting for workers, retries,
  * stop and pause); a kind owns what happens inside one attempt.
  *
- *   synchronous (today's only kind):
+ *   synchronous:
  *     select → configure → collect → observe-speed → aggregate → check → evaluate → commit → broadcast
+ *   synchronous with contribution scoring (a run with rewards.quality):
+ *     … → check → score → evaluate → commit → broadcast
  *
  * A new kind of round is a different sequence, not more branches in these steps. For example:
  *   - over-selection with early close: `select` over-samples, and a `collect` that closes once
@@ -27,11 +29,15 @@ import { commit } from './steps/commit.js';
 import { configure } from './steps/configure.js';
 import { evaluate } from './steps/evaluate.js';
 import { observeSpeedStep } from './steps/observe-speed.js';
+import { score } from './steps/score.js';
 import { select } from './steps/select.js';
 
 export type RoundKind = readonly RoundStep[];
 
 export const SYNC_ROUND: RoundKind = [select, configure, collect, observeSpeedStep, aggregate, check, evaluate, commit, broadcast];
+
+/** Synchronous, with contribution scoring (rewards.quality): the checked round's groups are scored before it commits. */
+export const SCORED_SYNC_ROUND: RoundKind = [select, configure, collect, observeSpeedStep, aggregate, check, score, evaluate, commit, broadcast];
 
 /**
  * Runs one attempt of a round: the steps in order, until one fails. Returns the failure reason,

@@ -6,6 +6,10 @@
  */
 import { CohortError } from '../../core/protocol/errors.js';
 import type { TrainConfig } from '../../core/protocol/messages.js';
+import type { SecAggGroupSum } from '../../core/secagg/group-unmask.js';
+import type { GroupScore } from '../contribution/group-score.js';
+import type { QualityEstimator } from '../contribution/quality-estimator.js';
+import type { QualityRule } from '../contribution/quality-rule.js';
 import type { DpRoundPlan } from '../privacy/dp-round.js';
 import type { RoundAggregate, Strategy } from '../strategy/strategy.js';
 import type { RunStore } from '../store/run-store.js';
@@ -49,6 +53,12 @@ export interface RoundOutcome {
   cut?: string[] | undefined;
   /** Why the collection itself failed (a SecAgg+ stage), if it did. */
   failure?: string | undefined;
+  /**
+   * Contribution scoring (rewards.quality): the sums of the round's scoring groups, which SecAgg+
+   * reveals instead of nothing finer; undefined with `groupsUnavailable` saying why when it could not.
+   */
+  groups?: SecAggGroupSum[] | undefined;
+  groupsUnavailable?: string | undefined;
 }
 
 /** Step `configure`'s output: who gets which instructions, and the round's aggregation rules. */
@@ -86,8 +96,27 @@ export interface RoundState {
   /** Undo what `aggregate` did to the strategy's server state, for a round refused after it. */
   rollback?: () => void;
   metrics?: { accuracy: number | null; loss: number | null };
+  /** Step `score`'s verdict on the round's groups and the quality each survivor is credited with. */
+  scoring?: RoundScoring;
   /** Step `commit`'s record of what the round credited. */
   committed?: { durationMs: number; examples: number; trainLoss: number; contributions: RoundCommit['contributions'] };
+}
+
+/** A scored round: its groups' scores (empty when it could not score) and every survivor's quality. */
+export interface RoundScoring {
+  groups: GroupScore[];
+  /** Why the round's groups were not scored, when they were not. */
+  skipped?: string | undefined;
+  workers: Map<string, { estimate: number; confidence: number; observations: number; factor: number; flagged: boolean }>;
+}
+
+/** Contribution scoring's part of a run: its rule, its estimator, and the held-out loss it scores with. */
+export interface RunQuality {
+  readonly rule: QualityRule;
+  /** Replaced, not mutated, when a refused round's observation is undone. */
+  estimator: QualityEstimator;
+  /** Loss and accuracy on the coordinator's held-out set (the scoring needs one). */
+  evaluate(weights: Float32Array): Promise<{ loss: number; accuracy: number }>;
 }
 
 /** What the steps may use of the engine. */
@@ -108,6 +137,8 @@ export interface RoundContext {
   evaluate(round: number, weights: Float32Array): Promise<{ accuracy: number | null; loss: number | null }>;
   /** The committed round's model and metrics become the run's (before anyone hears of the round). */
   adopt(round: number, weights: Float32Array, metrics: { accuracy: number | null; loss: number | null }): void;
+  /** Contribution scoring, when the run has a `rewards.quality` rule. */
+  readonly quality?: RunQuality | undefined;
   /** Called inside the store transaction that completes a round; a throw rolls the round back. */
   onRoundCommit: ((commit: RoundCommit) => void) | undefined;
 }

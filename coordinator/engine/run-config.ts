@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CohortError } from '../../core/protocol/errors.js';
 import { modelSpecSchema, partitionSpecSchema } from '../../core/protocol/messages.js';
+import { qualityRuleSchema } from '../contribution/quality-rule.js';
 import { privacyConfigSchema } from '../privacy/dp-config.js';
 import { strategySpecSchema } from '../strategy/strategy-spec.js';
 
@@ -62,6 +63,12 @@ export const runConfigSchema = z
     keepCheckpoints: z.number().int().min(1).max(1000),
     /** How the round's results become the next model (see coordinator/strategy). */
     strategy: strategySpecSchema.default({ name: 'fedavg' }),
+    /**
+     * Contribution scoring (the run file's rewards.quality): SecAgg+ reveals the sums of scoring
+     * groups of at least minGroupSize, each scored on the held-out set; rewards count declared
+     * work × each worker's quality factor (coordinator/contribution/).
+     */
+    quality: qualityRuleSchema.optional(),
     /** Differential privacy (clipping, noise, accountant); absent means off. */
     privacy: privacyConfigSchema.optional(),
     /** SecAgg+ in every round (false: plain FedAvg, the coordinator sees each update). */
@@ -93,6 +100,19 @@ export const runConfigSchema = z
     // A DP clip norm is calibrated to a whole delta, not to FedNova's per-step dᵢ/τᵢ.
     message: 'targetRoundSeconds cannot be combined with differential privacy (the clip norm bounds a whole delta, not a per-step one)',
     path: ['targetRoundSeconds'],
+  })
+  .refine((c) => c.quality === undefined || c.secureAggregation !== false, {
+    message: 'contribution scoring needs secure aggregation: its groups are SecAgg+ scoring groups (turn secureAggregation on, or remove rewards.quality)',
+    path: ['quality'],
+  })
+  .refine((c) => c.quality === undefined || c.privacy === undefined, {
+    // Central noise is added to the round's total only; group sums would be released without it.
+    message: 'contribution scoring cannot be combined with differential privacy (group sums would be released without the round\'s noise)',
+    path: ['quality'],
+  })
+  .refine((c) => c.quality === undefined || c.evaluation === 'mnist', {
+    message: "contribution scoring needs the coordinator's held-out set (evaluation: mnist); federated evaluation would ask the scored workers to grade themselves",
+    path: ['quality'],
   })
   .refine((c) => c.secureAggregation === false || Math.max(c.minClients, c.clientsPerRound ?? 0) >= 3, {
     message: 'secure aggregation needs at least 3 workers per round (raise minClients, or turn secure aggregation off)',

@@ -23,8 +23,9 @@ import type { FederatedEvaluation } from '../evaluation/federated.js';
 import type { EvaluationMessage } from '../../core/protocol/evaluate.js';
 import type { PrivacyReport } from '../privacy/budget.js';
 import type { RunConfig } from './run-config.js';
-import type { RoundCommit, RoundContext } from './round-state.js';
-import { runRoundSteps, SYNC_ROUND } from './round-kinds.js';
+import type { RoundCommit, RoundContext, RunQuality } from './round-state.js';
+import { runRoundSteps, SCORED_SYNC_ROUND, SYNC_ROUND } from './round-kinds.js';
+import { openRunQuality } from './run-quality.js';
 import { noteResultArrived, statsForReady, type WorkerStats } from './worker-stats.js';
 
 export type { RoundCommit } from './round-state.js';
@@ -83,6 +84,8 @@ export class RunEngine {
   private wakeUp: (() => void) | undefined;
   private lastMetrics: { accuracy: number | null; loss: number | null } = { accuracy: null, loss: null };
   private summary: RunSummary | undefined;
+  /** Contribution scoring, when the run has a quality rule. */
+  private readonly quality: RunQuality | undefined;
 
   constructor(private readonly options: RunEngineOptions) {
     this.runId = options.runId;
@@ -91,6 +94,7 @@ export class RunEngine {
     this.round = options.resumeAfterRound;
     const last = options.store.rounds(this.runId).at(-1);
     if (last) this.lastMetrics = { accuracy: last.accuracy, loss: last.loss };
+    this.quality = openRunQuality(options.config, options.store, this.runId, options.evaluator);
   }
 
   get parameterCount(): number {
@@ -318,7 +322,7 @@ export class RunEngine {
   private runRound(round: number, attempt: number): Promise<string | undefined> {
     const startedAt = Date.now();
     const state = { round, attempt, startedAt, deadline: startedAt + this.config.roundTimeoutMs, global: this.global };
-    return runRoundSteps(SYNC_ROUND, state, this.roundContext());
+    return runRoundSteps(this.quality ? SCORED_SYNC_ROUND : SYNC_ROUND, state, this.roundContext());
   }
 
   /** What the round's steps may use of the engine. */
@@ -329,6 +333,7 @@ export class RunEngine {
       store: this.options.store,
       strategy: this.options.strategy,
       privacy: this.options.privacy,
+      quality: this.quality,
       stats: this.stats,
       onRoundCommit: this.options.onRoundCommit,
       readyWorkers: () => [...this.ready.values()],

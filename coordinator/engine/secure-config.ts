@@ -29,7 +29,7 @@ export function secureAggregationFor(config: RunConfig, participants: number): R
   if (options === false) return undefined;
   const { weightCap, stageTimeoutMs, maxWorkers: _maxWorkers, ...overrides } = options;
   return {
-    secagg: defaultSecAggConfig(participants, overrides),
+    secagg: defaultSecAggConfig(participants, withScoring(config, overrides)),
     weightCap: weightCap ?? maxRoundWork(config),
     stageTimeoutMs: stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS,
   };
@@ -45,5 +45,10 @@ export function checkSecureAggregation(config: RunConfig): void {
   // Over-selected workers all take part until the masked input: the check is for all of them.
   const maxWorkers = options.maxWorkers ?? selectionSize(config) ?? DEFAULT_MAX_WORKERS;
   const { weightCap: _w, stageTimeoutMs: _s, maxWorkers: _m, ...overrides } = options;
-  validateSecAggConfig(defaultSecAggConfig(maxWorkers, overrides), { maxWorkers, maxWeight: 1 });
+  validateSecAggConfig(defaultSecAggConfig(maxWorkers, withScoring(config, overrides)), { maxWorkers, maxWeight: 1 });
+}
+
+/** A quality rule turns on SecAgg+'s scoring groups, of its minGroupSize. */
+function withScoring(config: RunConfig, overrides: Partial<SecAggConfig>): Partial<SecAggConfig> {
+  return config.quality ? { ...overrides, groupScoring: { minGroupSize: config.quality.minGroupSize } } : overrides;
 }

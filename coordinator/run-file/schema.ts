@@ -12,6 +12,7 @@
 import { getAddress, isAddress, parseEther } from 'ethers';
 import { z } from 'zod';
 import { DEFAULT_HELD_OUT_FRACTION } from '../../core/protocol/evaluate.js';
+import { qualityRuleSchema } from '../contribution/quality-rule.js';
 import { RUN_DEFAULTS } from '../engine/run-config.js';
 import { privacyConfigSchema } from '../privacy/dp-config.js';
 import { simulationFieldSchema } from '../simulate/fleet-spec.js';
@@ -94,8 +95,8 @@ export const amountSchema = z
 const addressSchema = z.string().refine((s) => isAddress(s), { message: 'expected a 0x-prefixed 20-byte address' }).transform((s) => getAddress(s));
 
 export const rewardsFieldSchema = z.strictObject({
-  /** The run's whole reward; each round gets budget ÷ rounds unless `schedule` says otherwise. */
-  budget: amountSchema,
+  /** The run's whole reward; each round gets budget ÷ rounds unless `schedule` says otherwise. Required with a chain. */
+  budget: amountSchema.optional(),
   /** Reward per round, round 1 first; as many entries as rounds, summing to at most the budget. */
   schedule: z.array(amountSchema).optional(),
   /** Most declared work (examples × local epochs) credited to one worker in one round. */
@@ -104,6 +105,8 @@ export const rewardsFieldSchema = z.strictObject({
   rewardCap: amountSchema.optional(),
   /** Only these addresses may join and earn: a list, or a file with one address per line. */
   allowlist: z.union([z.array(addressSchema), z.string().min(1)]).describe('a list of addresses, or a file with one per line').optional(),
+  /** Contribution scoring: rewards count declared work × quality factor (coordinator/contribution/quality-rule.ts). */
+  quality: qualityRuleSchema.optional(),
 });
 
 export const chainFieldSchema = z
@@ -121,6 +124,9 @@ export const chainFieldSchema = z
     keyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
   })
   .refine((c) => c.keyFile === undefined || c.keyEnv === undefined, { message: 'give keyFile or keyEnv, not both', path: ['keyFile'] });
+
+/** The rewards fields that only mean something when a chain pays them. */
+const PAID_ONLY = ['budget', 'schedule', 'rewardCap', 'allowlist'] as const;
 
 export const runFileSchema = z
   .strictObject({
@@ -162,10 +168,16 @@ export const runFileSchema = z
     /** `cohort simulate` only (speeds, vanishing, adversaries); other commands ignore it with a warning. */
     simulation: simulationFieldSchema.optional(),
   })
-  .refine((f) => (f.rewards === undefined) === (f.chain === undefined), {
-    message: 'rewards and chain go together: rewards need a chain to be paid on, and a chain needs a reward budget',
+  .refine((f) => f.chain === undefined || f.rewards?.budget !== undefined, {
+    message: 'a chain needs a reward budget (rewards.budget)',
     path: ['chain'],
+  })
+  .refine((f) => f.chain !== undefined || f.rewards === undefined || PAID_ONLY.every((key) => f.rewards?.[key] === undefined), {
+    // Without a chain only what shapes the computed split (cohort simulate's rewardShare) may be given.
+    message: 'rewards.budget, schedule, rewardCap and allowlist need a chain to be paid on; without one, rewards may hold only quality and contributionCap',
+    path: ['rewards'],
   });
+
 
 export type RunFile = z.output<typeof runFileSchema>;
 export type RunFileInput = z.input<typeof runFileSchema>;

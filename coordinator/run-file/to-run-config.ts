@@ -61,15 +61,21 @@ function invalid(message: string): never {
   throw new CohortError('E_CONFIG_INVALID', message);
 }
 
+/** The file's data block, with the options that only one partition uses checked against it. */
+function dataOf(file: LoadedRunFile): Exclude<LoadedRunFile['data'], string> {
+  const data = typeof file.data === 'string' ? { partition: file.data } : file.data;
+  if (data.alpha !== undefined && data.partition !== 'dirichlet') invalid(`data.alpha: only used with partition "dirichlet", not "${data.partition}"`);
+  if (data.shardsPerClient !== undefined && data.partition !== 'shards') invalid(`data.shardsPerClient: only used with partition "shards", not "${data.partition}"`);
+  return data;
+}
+
 export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPlan {
   const secureAggregation: RunConfig['secureAggregation'] = file.secureAggregation === true ? {} : file.secureAggregation;
   const secure = secureAggregation !== false;
   const clientsPerRound = ctx.clientsPerRound ?? file.clientsPerRound;
   // As `cohort demo`: all selected workers by default, or all local workers; SecAgg+ needs 3.
   const minClients = file.minClients ?? clientsPerRound ?? Math.max(secure ? 3 : 1, ctx.localWorkers ?? 0);
-  const data = typeof file.data === 'string' ? { partition: file.data } : file.data;
-  if (data.alpha !== undefined && data.partition !== 'dirichlet') invalid(`data.alpha: only used with partition "dirichlet", not "${data.partition}"`);
-  if (data.shardsPerClient !== undefined && data.partition !== 'shards') invalid(`data.shardsPerClient: only used with partition "shards", not "${data.partition}"`);
+  const data = dataOf(file);
   const evaluation = evaluationPlan(file, clientsPerRound);
   if (file.targetAccuracy !== undefined && evaluation.kind === 'none') {
     invalid('targetAccuracy: needs an evaluation ("mnist" or "federated") to measure accuracy on');
@@ -108,11 +114,13 @@ export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPla
     secureAggregation,
     strategy: file.strategy,
     privacy: privacyInput(file, clientsPerRound, selectionSize({ clientsPerRound, overSelect: ctx.overSelect ?? file.overSelect ?? OVER_SELECT_DEFAULT }), population),
+    quality: file.rewards?.quality,
   };
   const parsed = runConfigSchema.safeParse(configInput);
   if (!parsed.success) {
     // RunConfig names the data split `partition`; the run file calls it `data`.
-    invalid(describeIssue(runConfigSchema, configInput, parsed.error.issues[0]!).replace(/^partition\b/, 'data'));
+    // … and the quality rule sits under `rewards`.
+    invalid(describeIssue(runConfigSchema, configInput, parsed.error.issues[0]!).replace(/^partition\b/, 'data').replace(/^quality\b/, 'rewards.quality'));
   }
   const config = parsed.data;
 

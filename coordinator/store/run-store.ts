@@ -15,6 +15,7 @@ import { CohortError } from '../../core/protocol/errors.js';
 import { LedgerTables } from './ledger-tables.js';
 import { schemaVersion } from './migrate.js';
 import { openStoreDatabase } from './open-database.js';
+import { QualityTables } from './quality-tables.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped';
 
@@ -86,11 +87,14 @@ export class RunStore {
   private readonly db: Database.Database;
   /** The contribution ledger's tables: bindings, cumulative rewards and the outbox. */
   readonly ledger: LedgerTables;
+  /** Contribution scoring's tables: group scores, worker quality, the estimator's state. */
+  readonly quality: QualityTables;
 
   /** Opens (creating, 0600) and migrates the store at `path`; E_STORE, or E_STORE_VERSION for a store newer than this code. */
   constructor(path: string, private readonly keepCheckpoints = 3) {
     this.db = openStoreDatabase(path);
     this.ledger = new LedgerTables(this.db);
+    this.quality = new QualityTables(this.db);
   }
 
   close(): void {

@@ -147,9 +147,45 @@ CREATE TABLE IF NOT EXISTS ledger_outbox (
 );
 `;
 
+/**
+ * Version 3: contribution scoring (rewards.quality). Each scored round's group scores (members as
+ * a JSON list of addresses), each credited worker's quality as the reward used it, and the
+ * estimator's state after the newest scored round, so a resumed run scores as if never stopped.
+ */
+const V3_QUALITY_TABLES = `
+CREATE TABLE IF NOT EXISTS group_scores (
+  run_id       TEXT NOT NULL,
+  round        INTEGER NOT NULL,
+  group_index  INTEGER NOT NULL,
+  members      TEXT NOT NULL,
+  marginal     REAL NOT NULL,
+  norm         REAL NOT NULL,
+  cosine       REAL NOT NULL,
+  total_weight REAL NOT NULL,
+  PRIMARY KEY (run_id, round, group_index)
+);
+CREATE TABLE IF NOT EXISTS worker_quality (
+  run_id       TEXT NOT NULL,
+  round        INTEGER NOT NULL,
+  address      TEXT NOT NULL,
+  estimate     REAL NOT NULL,
+  confidence   REAL NOT NULL,
+  observations INTEGER NOT NULL,
+  factor       REAL NOT NULL,
+  flagged      INTEGER NOT NULL,
+  PRIMARY KEY (run_id, round, address)
+);
+CREATE TABLE IF NOT EXISTS quality_states (
+  run_id TEXT PRIMARY KEY,
+  round  INTEGER NOT NULL,
+  state  TEXT NOT NULL
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'runs, rounds, round failures, contributions, sessions, checkpoints, strategy states', sql: V1_ENGINE_TABLES + STRATEGY_STATES },
   { version: 2, description: 'the ledger tables (ledger_runs, ledger_rewards, ledger_outbox) join the store schema', sql: STRATEGY_STATES + V2_LEDGER_TABLES },
+  { version: 3, description: 'contribution scoring: group_scores, worker_quality, quality_states', sql: V3_QUALITY_TABLES },
 ];
 
 /** The version this code writes: a store at a higher one is refused (E_STORE_VERSION). */

@@ -18,6 +18,7 @@ import type { TrainedMessage } from '../../../core/protocol/messages.js';
 import { SECAGG_STAGE } from '../../../core/protocol/secagg.js';
 import type { SecAggConfig } from '../../../core/secagg/config.js';
 import { SecAggServer } from '../../../core/secagg/server.js';
+import type { SecAggResult } from '../../../core/secagg/unmask.js';
 import { emptyOutcome, sendCancel, sendTrainInstructions, type CollectRequest, type RoundCollector } from '../collector.js';
 import type { RoundOutcome } from '../round-state.js';
 
@@ -66,7 +67,7 @@ function stageSettled(server: SecAggServer, until: number, progress: Progress): 
 /** The unmasked result: the sum, and each survivor's declared metrics. */
 function resultOutcome(
   server: SecAggServer,
-  result: { sum: Float32Array; totalWeight: number; contributors: number },
+  result: SecAggResult,
   trained: ReadonlyMap<string, TrainedMessage>,
   dropped: RoundOutcome['dropped'],
   cut: readonly string[],
@@ -81,6 +82,8 @@ function resultOutcome(
     survivors,
     dropped: dropped.filter((d) => !isCut.has(d.address)),
     cut: [...cut],
+    groups: result.groups,
+    groupsUnavailable: result.groupsUnavailable,
   };
 }
 

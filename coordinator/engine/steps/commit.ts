@@ -4,7 +4,8 @@
  * throw there rolls all of it back. Contributions are the declared work clamped to the run's
  * per-worker bound, so a worker cannot farm rewards by declaring more examples than it can have.
  */
-import { need, type RoundCommit, type RoundStep } from '../round-state.js';
+import type { RunStore } from '../../store/run-store.js';
+import { need, type RoundCommit, type RoundScoring, type RoundStep } from '../round-state.js';
 import { assignedMaxWork } from '../round-work.js';
 import { creditedWork } from '../work-bound.js';
 
@@ -22,7 +23,13 @@ export const commit: RoundStep = {
     const trainLoss = credited.reduce((n, c) => n + c.survivor.trainLoss * c.examples, 0) / Math.max(1, examples);
     // A worker's declared examples already count every local epoch (it reports examples processed),
     // so the credited work is that count: multiplying by localEpochs again would count epochs twice.
-    const contributions: RoundCommit['contributions'] = credited.map((c) => ({ address: c.survivor.address, examples: c.examples, amount: c.examples }));
+    // Under a quality rule (step `score`), the reward counts declared work × the worker's quality factor.
+    const factorOf = (address: string) => (ctx.quality ? (state.scoring?.workers.get(address)?.factor ?? 0) : 1);
+    const contributions: RoundCommit['contributions'] = credited.map((c) => ({
+      address: c.survivor.address,
+      examples: c.examples,
+      amount: Math.floor(c.examples * factorOf(c.survivor.address)),
+    }));
     const durationMs = Date.now() - state.startedAt;
     ctx.store.completeRound(
       {
@@ -43,6 +50,7 @@ export const commit: RoundStep = {
         // The server optimizer's state commits with the round, so a resumed run continues with it.
         const strategyState = ctx.strategy.state?.();
         if (strategyState) ctx.store.saveStrategyState(ctx.runId, state.round, strategyState);
+        if (ctx.quality) recordScoring(ctx.store, ctx.runId, state.round, state.scoring, ctx.quality.estimator.toJSON());
         ctx.onRoundCommit?.({ runId: ctx.runId, round: state.round, contributions, weights: next });
       },
     );
@@ -51,3 +59,11 @@ export const commit: RoundStep = {
     return undefined;
   },
 };
+
+/** The round's group scores, each survivor's quality and the estimator's state, in the round's transaction. */
+function recordScoring(store: RunStore, runId: string, round: number, scoring: RoundScoring | undefined, estimatorState: unknown): void {
+  const groups = (scoring?.groups ?? []).map((g, groupIndex) => ({ groupIndex, members: g.members, marginal: g.marginal, norm: g.norm, cosine: g.cosine, totalWeight: g.totalWeight }));
+  const workers = [...(scoring?.workers ?? new Map())].map(([address, q]) => ({ address, ...q }));
+  store.quality.recordRound(runId, round, groups, workers);
+  store.quality.saveState(runId, round, estimatorState);
+}

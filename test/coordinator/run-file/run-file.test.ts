@@ -115,7 +115,14 @@ describe('run file errors name the field', () => {
     [{ model: '2nn', evaluation: { kind: 'federated', heldOutFraction: 2 } }, 'E_CONFIG_INVALID: evaluation.heldOutFraction: expected a number in (0, 1), got 2'],
     [{ model: '2nn', evaluation: 'none', targetAccuracy: 0.9 }, 'E_CONFIG_INVALID: targetAccuracy: needs an evaluation ("mnist" or "federated") to measure accuracy on'],
     [{ model: '2nn', clientsPerRound: 2, minClients: 3 }, 'E_CONFIG_INVALID: clientsPerRound: clientsPerRound must be at least minClients, got 2'],
-    [{ model: '2nn', rewards: { budget: '1eth' } }, 'E_CONFIG_INVALID: chain: rewards and chain go together: rewards need a chain to be paid on, and a chain needs a reward budget'],
+    [{ model: '2nn', rewards: { budget: '1eth' } }, 'E_CONFIG_INVALID: rewards: rewards.budget, schedule, rewardCap and allowlist need a chain to be paid on; without one, rewards may hold only quality and contributionCap'],
+    [{ model: '2nn', rewards: { contributionCap: 10 }, chain: { rpcUrl: 'http://127.0.0.1:8545', ledger: '0x5FbDB2315678afecb367f032d93F642f64180aa3', ledgerRun: 1 } }, 'E_CONFIG_INVALID: chain: a chain needs a reward budget (rewards.budget)'],
+    [{ model: '2nn', rewards: { quality: { minGroupSize: 2 } } }, 'E_CONFIG_INVALID: rewards.quality.minGroupSize: expected an integer from 3 to 10000, got 2'],
+    [{ model: '2nn', rewards: { quality: { floor: 1 } } }, expect.stringMatching(/^E_CONFIG_INVALID: rewards\.quality\.floor: /)],
+    [{ model: '2nn', rewards: { quality: { flagConfidence: 0.2 } } }, expect.stringMatching(/^E_CONFIG_INVALID: rewards\.quality\.flagConfidence: /)],
+    [{ model: '2nn', rewards: { quality: { shapley: true } } }, expect.stringMatching(/^E_CONFIG_INVALID: rewards\.quality\.shapley: unknown field/)],
+    [{ model: '2nn', secureAggregation: false, rewards: { quality: {} } }, expect.stringMatching(/^E_CONFIG_INVALID: rewards\.quality: contribution scoring needs secure aggregation/)],
+    [{ model: '2nn', evaluation: 'federated', rewards: { quality: {} } }, expect.stringMatching(/^E_CONFIG_INVALID: rewards\.quality: contribution scoring needs the coordinator's held-out set/)],
     [{ model: '2nn', rewardz: {} }, expect.stringMatching(/^E_CONFIG_INVALID: rewardz: unknown field \(expected one of .*"rewards"/)],
   ])('%j', (value, expected) => {
     expect(refusal(value, { localWorkers: 4 })).toEqual(expected);

@@ -1,0 +1,28 @@
+/**
+ * A run's contribution scoring (rewards.quality): the rule, the quality estimator (resumed from
+ * the store's newest state, so a restarted coordinator scores as if never stopped) and the
+ * held-out loss the scores are measured with. Scoring needs the coordinator's own held-out set:
+ * federated evaluation would ask the very workers being scored to report their groups' worth.
+ */
+import { CohortError } from '../../core/protocol/errors.js';
+import { QualityEstimator } from '../contribution/quality-estimator.js';
+import { estimatorOptionsFor } from '../contribution/quality-rule.js';
+import type { RunStore } from '../store/run-store.js';
+import type { RunQuality } from './round-state.js';
+import type { RunConfig } from './run-config.js';
+
+export function openRunQuality(
+  config: RunConfig,
+  store: RunStore,
+  runId: string,
+  evaluator: { evaluate(weights: Float32Array): Promise<{ accuracy: number; loss: number }> } | undefined,
+): RunQuality | undefined {
+  const rule = config.quality;
+  if (!rule) return undefined;
+  if (!evaluator) {
+    throw new CohortError('E_CONFIG_INVALID', 'rewards.quality: contribution scoring needs the coordinator\'s held-out set (evaluation: mnist)');
+  }
+  const saved = store.quality.state(runId);
+  const estimator = saved ? QualityEstimator.fromJSON(saved.state) : new QualityEstimator(estimatorOptionsFor(rule));
+  return { rule, estimator, evaluate: (weights) => evaluator.evaluate(weights) };
+}

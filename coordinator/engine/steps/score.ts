@@ -1,0 +1,63 @@
+/**
+ * Step `score` (rounds of a run with a `rewards.quality` rule): scores the round's SecAgg+ scoring
+ * groups by what each did for the model on the coordinator's held-out set (leave-one-group-out,
+ * coordinator/contribution/group-score.ts), feeds the scores to the run's quality estimator, and
+ * reads every survivor's quality back for `commit`, which credits declared work × quality factor.
+ *
+ * The scores use the round's plain FedAvg delta (Σ sums ÷ Σ weights), whatever the strategy makes
+ * of it: a group's worth is what its members' updates do on average, not what a server optimizer
+ * adds. A round without groups (too few survivors, a disputed seed) is not scored; its rewards
+ * still use the estimates from earlier rounds. The estimator's change is undone if the round is
+ * refused after this step, so a retry observes the round once.
+ */
+import { scoreGroups } from '../../contribution/group-score.js';
+import { QualityEstimator } from '../../contribution/quality-estimator.js';
+import { isFlagged, qualityFactor } from '../../contribution/quality-rule.js';
+import { need, type RoundOutcome, type RoundScoring, type RoundStep, type RunQuality } from '../round-state.js';
+
+/** Every survivor's quality as the estimator has it now, with the factor the rule gives it. */
+function survivorQualities(quality: RunQuality, addresses: readonly string[]): RoundScoring['workers'] {
+  const workers: RoundScoring['workers'] = new Map();
+  for (const address of addresses) {
+    const q = quality.estimator.quality(address);
+    const flagged = isFlagged(q, quality.rule);
+    workers.set(address, { ...q, flagged, factor: flagged ? 0 : qualityFactor(q.estimate, q.confidence, quality.rule) });
+  }
+  return workers;
+}
+
+export const score: RoundStep = {
+  name: 'score',
+  async run(state, ctx) {
+    const quality = ctx.quality;
+    if (!quality) return undefined;
+    const outcome = need(state.outcome, 'outcome', 'score');
+    const survivors = outcome.survivors.map((s) => s.address);
+    const groups = outcome.groups ?? [];
+    if (groups.length < 2) {
+      const skipped = outcome.groupsUnavailable ?? 'the round has no scoring groups';
+      state.scoring = { groups: [], skipped, workers: survivorQualities(quality, survivors) };
+      return undefined;
+    }
+    const before = quality.estimator.toJSON();
+    const previousRollback = state.rollback;
+    state.rollback = () => {
+      previousRollback?.();
+      quality.estimator = QualityEstimator.fromJSON(before);
+    };
+    const scores = await scoreGroups({ global: state.global, groups, evaluate: (w) => quality.evaluate(w) });
+    const improvement = await roundImprovement(quality, state.global, groups);
+    quality.estimator.observeScores(state.round, scores, improvement);
+    state.scoring = { groups: scores, workers: survivorQualities(quality, survivors) };
+    return undefined;
+  },
+};
+
+/** loss(global) − loss(global + Δ), Δ the round's FedAvg delta: what relativeProgress scales by. */
+async function roundImprovement(quality: RunQuality, global: Float32Array, groups: NonNullable<RoundOutcome['groups']>): Promise<number> {
+  const weight = groups.reduce((s, g) => s + g.totalWeight, 0);
+  const next = new Float32Array(global);
+  if (weight > 0) for (const g of groups) for (let i = 0; i < next.length; i++) next[i]! += g.sum[i]! / weight;
+  const [start, end] = [await quality.evaluate(global), await quality.evaluate(next)];
+  return start.loss - end.loss;
+}
