@@ -105,7 +105,8 @@ export function registerConv2DFilterGradient(options: { forwardInputGradient?: b
     inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs) => {
       const conv = attrs as unknown as Conv2DAttrs;
-      if (!supported(conv) || original === undefined) return (original as GradConfig).gradFunc(dy, saved, attrs);
+      // TensorFlow's native Conv2DBackprop* kernels beat the replacement there (19 against 15 CNN steps/s, BENCHMARKS.md).
+      if (!supported(conv) || original === undefined || tf.getBackend() === 'tensorflow') return (original as GradConfig).gradFunc(dy, saved, attrs);
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
       const dy4 = dy as tf.Tensor4D;
       const filterShape = filter.shape as [number, number, number, number];
