@@ -167,7 +167,8 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const clientsPerRound = intFlag(values, 'clients-per-round', loaded.clientsPerRound ?? fallback, 1, clients);
   const plan: RunPlan = { ...toRunPlan(loaded, { population: clients, rounds, clientsPerRound, overSelect: overSelectFlag(values) }), ledger: undefined };
   const out = json ? process.stderr : process.stdout;
-  if (loaded.rewards) out.write('note: rewards and chain are ignored: simulated clients are not paid\n');
+  if (loaded.chain || loaded.rewards?.budget !== undefined) out.write('note: the chain and the budget are ignored: simulated clients are not paid (rewardShare is computed)\n');
+  if (loaded.rewards?.quality) out.write('note: contribution scoring on (rewards.quality): rewardShare counts declared work × quality factor\n');
 
   const { simulate } = await import('../coordinator/simulate/simulate.js');
   const controller = new AbortController();

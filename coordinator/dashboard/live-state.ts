@@ -227,13 +227,10 @@ export class LiveRunState {
         this.dirty.add('run');
         return;
       case 'work-assigned':
-        for (const w of event.workers) {
-          const row = this.workers.get(w.address);
-          if (!row) continue;
-          row.stepsPerSecond = w.stepsPerSecond;
-          row.assignedSteps = w.maxLocalSteps;
-          this.dirtyWorkers.add(w.address);
-        }
+        for (const w of event.workers) this.updateWorker(w.address, { stepsPerSecond: w.stepsPerSecond, assignedSteps: w.maxLocalSteps });
+        return;
+      case 'worker-quality':
+        for (const w of event.workers) this.updateWorker(w.address, { quality: w.estimate, qualityConfidence: w.confidence, flagged: w.flagged });
         return;
       case 'stage-completed': {
         // A SecAgg+ stage (or plain training) finished: the round moves on to the next stage.
@@ -242,6 +239,14 @@ export class LiveRunState {
         return;
       }
     }
+  }
+
+  /** Changes a known worker's row (an unknown address is ignored) and marks it for the next delta. */
+  private updateWorker(address: string, change: Partial<WorkerRow>): void {
+    const row = this.workers.get(address);
+    if (!row) return;
+    Object.assign(row, change);
+    this.dirtyWorkers.add(address);
   }
 
   private onRoundCompleted(event: Extract<EngineEvent, { type: 'round-completed' }>, now: number): void {

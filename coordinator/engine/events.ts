@@ -23,6 +23,8 @@ export type EngineEvent =
   | { type: 'stage-completed'; runId: string; round: number; stage: string; seconds: number }
   /** A round's instructions were made: each worker's speed estimate (steps/s) and its maxLocalSteps (null: uncapped). */
   | { type: 'work-assigned'; runId: string; round: number; workers: Array<{ address: string; stepsPerSecond: number | null; maxLocalSteps: number | null }> }
+  /** A scored round committed (rewards.quality): each survivor's quality estimate, confidence, the factor it was credited at, and whether it is flagged. */
+  | { type: 'worker-quality'; runId: string; round: number; workers: Array<{ address: string; estimate: number; confidence: number; factor: number; flagged: boolean }> }
   | { type: 'round-failed'; runId: string; round: number; attempt: number; reason: string; willRetry: boolean }
   | { type: 'worker-ready'; address: string; kind: WorkerKind; backend: BackendReport; examples: number }
   | { type: 'worker-left'; address: string; reason: string }

@@ -51,6 +51,12 @@ export interface WorkerRow {
   stepsPerSecond?: number | null;
   /** maxLocalSteps of the worker's last assignment (null: uncapped). */
   assignedSteps?: number | null;
+  /** Contribution scoring (rewards.quality): the estimator's quality (1 ≈ the round's average group, 0 nothing, < 0 harmful) … */
+  quality?: number | null;
+  /** … its confidence in [0, 1] … */
+  qualityConfidence?: number | null;
+  /** … and whether the worker is flagged as confidently harmful. */
+  flagged?: boolean;
   localExamples: number;
   rounds: number;
   /** Unknown (null) for runs read back from the store. */

@@ -23,6 +23,8 @@ export function workersTable(scheduler: FrameScheduler, now: () => number): Virt
         { key: 'eps', title: 'examples/s', width: '6.5rem', align: 'right', text: (w) => rate(w.examplesPerSecond), sortValue: (w) => w.examplesPerSecond },
         { key: 'speed', title: 'steps/s est.', width: '6.5rem', align: 'right', text: (w) => rate(w.stepsPerSecond), sortValue: (w) => w.stepsPerSecond ?? null },
         { key: 'assigned', title: 'steps given', width: '6rem', align: 'right', text: (w) => integer(w.assignedSteps), sortValue: (w) => w.assignedSteps ?? null },
+        { key: 'quality', title: 'quality', width: '5.5rem', align: 'right', text: (w) => qualityText(w), hover: (w) => (w.flagged ? 'flagged: confidently harmful' : ''), sortValue: (w) => w.quality ?? null, cellClass: (w) => (w.flagged ? 'warn' : '') },
+        { key: 'confidence', title: 'conf.', width: '4.5rem', align: 'right', text: (w) => (w.qualityConfidence == null ? '—' : w.qualityConfidence.toFixed(2)), sortValue: (w) => w.qualityConfidence ?? null },
         { key: 'rounds', title: 'rounds', width: '4.5rem', align: 'right', text: (w) => integer(w.rounds), sortValue: (w) => w.rounds },
         { key: 'dropouts', title: 'dropouts', width: '5rem', align: 'right', text: (w) => integer(w.dropouts), sortValue: (w) => w.dropouts, cellClass: (w) => ((w.dropouts ?? 0) > 0 ? 'warn' : '') },
         { key: 'seen', title: 'last seen', width: '6rem', align: 'right', text: (w, t) => ago(w.lastSeen, t), sortValue: (w) => -w.lastSeen },
@@ -99,4 +101,10 @@ export function incidentsTable(scheduler: FrameScheduler): VirtualTable<Incident
     },
     scheduler,
   );
+}
+
+/** A worker's quality estimate under contribution scoring, marked when flagged; — without scoring. */
+function qualityText(w: WorkerRow): string {
+  if (w.quality == null) return '—';
+  return `${w.flagged ? '⚑ ' : ''}${w.quality.toFixed(2)}`;
 }
