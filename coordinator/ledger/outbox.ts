@@ -82,8 +82,8 @@ function settingsJson(b: LedgerBinding): {
 export interface EnqueueInput {
   readonly runId: string;
   readonly round: number;
-  /** The engine's RoundCommit contributions: declared work per surviving worker. */
-  readonly contributions: ReadonlyArray<{ readonly address: string; readonly amount: number }>;
+  /** The engine's RoundCommit contributions: credited work (`examples`) and, after any quality factor, `amount`. */
+  readonly contributions: ReadonlyArray<{ readonly address: string; readonly amount: number; readonly examples?: number }>;
   readonly weights: Float32Array;
   readonly binding: LedgerBinding;
   readonly now?: number;
@@ -103,7 +103,7 @@ export function enqueueRound(tables: LedgerTables, input: EnqueueInput): OutboxP
       const reward = roundReward(binding.policy, input.round);
       const split = splitRound({
         reward,
-        contributions: input.contributions,
+        contributions: input.contributions.map((c) => ({ address: c.address, amount: c.amount, unscaledAmount: c.examples })),
         cumulative,
         perWorkerContributionCap: binding.policy.perWorkerContributionCap,
         perAddressRewardCapWei: binding.policy.perAddressRewardCapWei,

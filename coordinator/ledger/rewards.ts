@@ -49,8 +49,14 @@ export function creditedWork(declared: number, cap?: number): bigint {
 
 export interface SplitInput {
   readonly reward: bigint;
-  /** Surviving workers with their declared work (examples × local epochs). */
-  readonly contributions: ReadonlyArray<{ readonly address: string; readonly amount: number }>;
+  /**
+   * Surviving workers with their credited work (examples processed over the local epochs). Under a
+   * quality rule `amount` is that work × the worker's quality factor and `unscaledAmount` the work
+   * itself: the round's reward is then first scaled by Σ amount ÷ Σ unscaledAmount, so what the
+   * factors withhold stays unallocated instead of going to the few who qualify (no windfall for a
+   * worker in a round where the others have no evidence yet).
+   */
+  readonly contributions: ReadonlyArray<{ readonly address: string; readonly amount: number; readonly unscaledAmount?: number | undefined }>;
   /** Every address's cumulative reward before this round (for the per-address cap). */
   readonly cumulative?: ReadonlyMap<string, bigint> | undefined;
   readonly perWorkerContributionCap?: number | undefined;
@@ -72,13 +78,19 @@ export interface RoundSplit {
 export function splitRound(input: SplitInput): RoundSplit {
   if (input.reward < 0n) throw new CohortError('E_LEDGER_INPUT', `negative round reward ${input.reward}`);
   const weights = new Map<string, bigint>();
+  let unscaledTotal = 0n;
+  let scaledTotal = 0n;
   for (const c of input.contributions) {
     const account = normalizeAddress(c.address);
     if (weights.has(account)) throw new CohortError('E_LEDGER_INPUT', `${account} contributes twice in one round`);
     if (input.allowlist && !input.allowlist.has(account)) continue;
     const work = creditedWork(c.amount, input.perWorkerContributionCap);
+    scaledTotal += work;
+    unscaledTotal += c.unscaledAmount === undefined ? work : creditedWork(Math.max(c.unscaledAmount, c.amount), input.perWorkerContributionCap);
     if (work > 0n) weights.set(account, work);
   }
+  // Quality factors scale the round's reward down instead of redistributing it (see SplitInput).
+  const reward = unscaledTotal === 0n ? input.reward : (input.reward * scaledTotal) / unscaledTotal;
   const headroom = (account: string): bigint | undefined => {
     const cap = input.perAddressRewardCapWei;
     if (cap === undefined) return undefined;
@@ -88,7 +100,7 @@ export function splitRound(input: SplitInput): RoundSplit {
 
   const shares = new Map<string, bigint>();
   let active = [...weights.keys()].filter((a) => headroom(a) !== 0n).sort(byAddress);
-  let remaining = input.reward;
+  let remaining = reward;
   // Water-filling: each pass either settles everyone or removes at least one capped worker.
   while (active.length > 0 && remaining > 0n) {
     const tentative = apportion(remaining, active.map((a) => [a, weights.get(a) ?? 0n] as const));

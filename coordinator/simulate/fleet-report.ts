@@ -62,14 +62,15 @@ export function classByAddress(fleet: readonly FleetMember[], seed: number): Map
 
 /** Share of everything paid that each class earned; classes present in the fleet, summing to 1 (all 0 if nothing was paid). */
 export function rewardShares(
-  contributions: ReadonlyArray<{ round: number; address: string; amount: number }>,
+  contributions: ReadonlyArray<{ round: number; address: string; amount: number; examples?: number }>,
   classes: ReadonlyMap<string, ClientClass>,
   rule: RewardRule,
 ): Record<string, number> {
   const earned = new Map<string, bigint>([['honest', 0n]]);
   for (const role of classes.values()) earned.set(role, 0n);
-  const byRound = new Map<number, Array<{ address: string; amount: number }>>();
-  for (const c of contributions) byRound.set(c.round, [...(byRound.get(c.round) ?? []), { address: c.address, amount: c.amount }]);
+  const byRound = new Map<number, Array<{ address: string; amount: number; unscaledAmount?: number | undefined }>>();
+  // examples is the credited work before any quality factor, amount after it (equal without a quality rule).
+  for (const c of contributions) byRound.set(c.round, [...(byRound.get(c.round) ?? []), { address: c.address, amount: c.amount, unscaledAmount: c.examples }]);
   let total = 0n;
   for (const [round, list] of byRound) {
     const reward = roundReward({ budgetWei: rule.budgetWei ?? NOMINAL_BUDGET_WEI * BigInt(rule.rounds), rounds: rule.rounds }, round);

@@ -39,6 +39,24 @@ describe('splitRound', () => {
     ]);
   });
 
+  it('scales the reward down by what quality factors withhold, instead of handing it to the few who qualify', () => {
+    // Three workers each credited 100 units of work; quality factors 1, 0.5 and 0 leave 150 of 300:
+    // the round pays half its reward, split 2:1, and the rest stays unallocated.
+    const split = splitRound({
+      reward: 900n,
+      contributions: [
+        { address: A, amount: 100, unscaledAmount: 100 },
+        { address: B, amount: 50, unscaledAmount: 100 },
+        { address: C, amount: 0, unscaledAmount: 100 },
+      ],
+    });
+    expect(amounts(split)).toEqual({ [A]: 300n, [B]: 150n });
+    expect([split.total, split.unallocated]).toEqual([450n, 450n]);
+    // One worker alone qualifying earns its own share of the round (1/3), not all of it.
+    const thin = splitRound({ reward: 900n, contributions: [{ address: A, amount: 100, unscaledAmount: 100 }, { address: B, amount: 0, unscaledAmount: 100 }, { address: C, amount: 0, unscaledAmount: 100 }] });
+    expect(amounts(thin)).toEqual({ [A]: 300n });
+  });
+
   it('caps each worker\'s credited work at the per-worker limit', () => {
     // 60 000 is credited as 40 000: 700 splits 4:3.
     const split = splitRound({ reward: 700n, contributions: [c(A, 60_000), c(B, 30_000)], perWorkerContributionCap: 40_000 });
