@@ -144,6 +144,19 @@ export const roundSummarySchema = z.object({
   accuracy: z.number().optional(),
   loss: z.number().optional(),
   reason: z.string().optional(),
+  /**
+   * Contribution scoring (a run with rewards.quality): this worker's own quality after the round,
+   * sent only to it: the estimate (1 ≈ the round's average group, 0 nothing, < 0 harmful), its
+   * confidence, the share of its work the round credited, and whether it is flagged as harmful.
+   */
+  quality: z
+    .object({
+      estimate: z.number().finite().min(-1e6).max(1e6),
+      confidence: z.number().min(0).max(1),
+      factor: z.number().min(0).max(1),
+      flagged: z.boolean(),
+    })
+    .optional(),
 });
 
 export const runEndSchema = z.object({

@@ -87,7 +87,11 @@ describe('what the page shows', () => {
     // A round this tab did not submit to does not count.
     session({ type: 'session', event: { kind: 'round', summary: { type: 'round', runId: 'r', round: 2, status: 'completed', participants: 2 } } });
     session({ type: 'session', event: { kind: 'secagg', round: 3, stage: 'share-keys' } });
-    expect(state).toMatchObject({ round: 3, stage: 'secagg:share-keys', examplesTrained: 64, roundsContributed: 1, accuracy: 0.5, trainedOn: 'wasm' });
+    expect(state).toMatchObject({ round: 3, stage: 'secagg:share-keys', examplesTrained: 64, roundsContributed: 1, accuracy: 0.5, trainedOn: 'wasm', quality: undefined });
+    // Under contribution scoring the round summary carries this tab's own quality.
+    const quality = { estimate: 0.8, confidence: 0.4, factor: 0.25, flagged: false };
+    session({ type: 'session', event: { kind: 'round', summary: { type: 'round', runId: 'r', round: 3, status: 'completed', participants: 3, quality } } });
+    expect(state.quality).toEqual(quality);
     session({ type: 'session', event: { kind: 'disconnected', code: 1006, reason: '', willRetry: true } });
     expect(state.connection).toBe('reconnecting');
   });

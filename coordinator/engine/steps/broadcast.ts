@@ -41,7 +41,11 @@ export const broadcast: RoundStep = {
       ...(metrics.accuracy === null ? {} : { accuracy: metrics.accuracy }),
       ...(metrics.loss === null ? {} : { loss: metrics.loss }),
     };
-    for (const worker of ctx.readyWorkers()) worker.channel.send(summary);
+    // Under contribution scoring each survivor also hears its own quality, and nobody else's.
+    for (const worker of ctx.readyWorkers()) {
+      const q = state.scoring?.workers.get(worker.channel.address);
+      worker.channel.send(q ? { ...summary, quality: { estimate: q.estimate, confidence: q.confidence, factor: q.factor, flagged: q.flagged } } : summary);
+    }
     return undefined;
   },
 };

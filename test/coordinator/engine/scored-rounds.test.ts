@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wallet, verifyMessage } from 'ethers';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TrainMessage } from '../../../core/protocol/messages.js';
+import type { RoundSummaryMessage, TrainMessage } from '../../../core/protocol/messages.js';
 import { WorkerClient } from '../../../core/worker/client.js';
 import { startCoordinator } from '../../../coordinator/app/start-coordinator.js';
 import type { EngineEvent } from '../../../coordinator/engine/events.js';
@@ -33,8 +33,9 @@ function honestDelta(worker: number, message: TrainMessage, target: Float32Array
   return new Float32Array(message.weights.length).map((_, i) => 0.25 * (target[i]! - message.weights[i]!) + Math.sin(worker * 5.1 + message.round * 2.3 + i) * 0.002);
 }
 
-function startWorker(i: number, registry: Parameters<typeof connectInMemory>[0], target: Float32Array): { wallet: Wallet; session: WorkerClient } {
+function startWorker(i: number, registry: Parameters<typeof connectInMemory>[0], target: Float32Array): { wallet: Wallet; session: WorkerClient; summaries: RoundSummaryMessage[] } {
   const wallet = new Wallet(Wallet.createRandom().privateKey);
+  const summaries: RoundSummaryMessage[] = [];
   const session = new WorkerClient({
     url: 'memory://coordinator',
     kind: 'node',
@@ -42,6 +43,9 @@ function startWorker(i: number, registry: Parameters<typeof connectInMemory>[0],
     verifySignature: (bytes, signature, address) => verifyMessage(bytes, signature) === address,
     socketFactory: () => connectInMemory(registry),
     reconnect: false,
+    onEvent: (event) => {
+      if (event.kind === 'round') summaries.push(event.summary);
+    },
     hooks: {
       prepare: async () => ({ backend: { backend: 'simulated', reason: 'test' }, examples: CAP }),
       train: async (message) => {
@@ -50,7 +54,7 @@ function startWorker(i: number, registry: Parameters<typeof connectInMemory>[0],
       },
     },
   });
-  return { wallet, session };
+  return { wallet, session, summaries };
 }
 
 describe('scored rounds (rewards.quality)', () => {
@@ -100,7 +104,8 @@ describe('scored rounds (rewards.quality)', () => {
     // Execute
     for (const w of workers) w.session.start();
     const summary = await coordinator.done;
-    await eventually(() => (coordinator.engine.completedRounds === ROUNDS ? true : undefined), 10_000, 10);
+    // Frames are delivered asynchronously: let every worker hear the last round before leaving.
+    await eventually(() => (workers.every((w) => w.summaries.filter((m) => m.status === 'completed').length === ROUNDS) ? true : undefined), 10_000, 10);
     for (const w of workers) await w.session.stop();
     const contributions = coordinator.store.contributions(coordinator.engine.runId);
     const groups = coordinator.store.quality.groupScores(coordinator.engine.runId);
@@ -132,6 +137,13 @@ describe('scored rounds (rewards.quality)', () => {
     const estimateOf = (address: string) => last.find((q) => q.address === address)!.estimate;
     const worstHonest = Math.min(...workers.filter((w) => !isFreeloader.has(w.wallet.address)).map((w) => estimateOf(w.wallet.address)));
     for (const f of isFreeloader) expect(estimateOf(f)).toBeLessThan(worstHonest);
+    // Each worker heard its own quality in every round summary, the same the store holds
+    for (const w of workers) {
+      const heard = w.summaries.filter((s) => s.status === 'completed');
+      expect(heard).toHaveLength(ROUNDS);
+      const mine = last.find((q) => q.address === w.wallet.address)!;
+      expect(heard.at(-1)!.quality).toEqual({ estimate: mine.estimate, confidence: mine.confidence, factor: mine.factor, flagged: mine.flagged });
+    }
     // The model still trained: the loss fell toward the target
     const completed = events.filter((e): e is Extract<EngineEvent, { type: 'round-completed' }> => e.type === 'round-completed');
     expect(completed.at(-1)!.loss!).toBeLessThan(completed[0]!.loss! / 2);

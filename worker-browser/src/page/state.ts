@@ -35,6 +35,8 @@ export interface PageState {
   /** Rounds this tab sent an update for and whose outcome has not arrived yet. */
   awaitingRounds: number[];
   accuracy: number | undefined;
+  /** This tab's quality under contribution scoring, from its last scored round. */
+  quality: { estimate: number; confidence: number; factor: number; flagged: boolean } | undefined;
   data: { source: 'demo-shard' | 'local'; examples: number } | undefined;
   localData: LocalDataSummary | undefined;
   lastError: string | undefined;
@@ -68,6 +70,7 @@ export function initialState(
     roundsContributed: 0,
     awaitingRounds: [],
     accuracy: undefined,
+    quality: undefined,
     data: undefined,
     localData: undefined,
     lastError: undefined,
@@ -178,6 +181,7 @@ function applySessionEvent(state: PageState, event: Extract<WorkerToPage, { type
         if (summary.status === 'completed') state.roundsContributed += 1;
       }
       if (summary.accuracy !== undefined) state.accuracy = summary.accuracy;
+      if (summary.quality !== undefined) state.quality = summary.quality;
       if (state.stage === 'submitted') state.stage = 'waiting';
       addLog(state, `round ${summary.round} ${summary.status}${summary.accuracy === undefined ? '' : `, test accuracy ${(summary.accuracy * 100).toFixed(1)}%`}`);
       return;

@@ -43,6 +43,7 @@ export function render(state: PageState): void {
 
   text('examples-trained', String(state.examplesTrained));
   text('rounds-contributed', String(state.roundsContributed));
+  text('quality', qualityText(state.quality));
   text('address', state.address ?? '–');
   text('wallet-kind', state.wallet === 'injected' ? 'your wallet extension' : state.wallet === 'tab' ? 'made in this tab, stored in this browser' : '–');
   el('export-key').hidden = state.wallet !== 'tab';
@@ -104,4 +105,12 @@ export function renderRewards(rewards: RewardsState): void {
   el('rewards-card').dataset.status = rewards.status;
   // Without a ledger there is nothing to count or claim: say so, and show no empty figures.
   el('rewards-body').hidden = rewards.status === 'disabled';
+}
+
+/** The tab's own quality score, as the coordinator's estimator has it. */
+function qualityText(quality: PageState['quality']): string {
+  if (!quality) return 'not scored (this run pays by declared work)';
+  const credited = `${Math.round(quality.factor * 100)}% of your work credited last round`;
+  const flag = quality.flagged ? '; flagged: your updates seem to make the model worse' : '';
+  return `${quality.estimate.toFixed(2)} (confidence ${quality.confidence.toFixed(2)}; ${credited}${flag})`;
 }
