@@ -15,6 +15,7 @@ import {
 } from '../contracts/ledger-client.js';
 import { proofFromChain } from '../contracts/ledger-events.js';
 import { normalizeAddress } from '../contracts/merkle.js';
+import { verifyCommand } from './ledger-verify.js';
 
 export const LEDGER_HELP = `cohort ledger COMMAND --rpc-url URL [options]   the researcher's chain work, on any EVM network
 
@@ -26,6 +27,10 @@ Commands:
                                   open to fraud proofs meanwhile (default 0: at once; 3600 is sensible)
   fund --run N --amount AMOUNT    add AMOUNT to run N (ERC-20 runs approve the ledger first)
   status [--run N]                a run's funds and rounds (without --run: how many runs exist)
+  verify --run N [--store PATH]   rebuild every recorded root of run N from the chain's events and,
+                                  with the coordinator's run store, every recorded list from its
+                                  contributions under the run's rule; prints ok or the first round
+                                  that does not match (exit 1); needs no key
   withdraw --run N [--end]        send the researcher what run N never allocated; the run must
                                   have ended (--end ends it first: no more rounds, claims stay open)
 
@@ -98,8 +103,9 @@ interface LedgerPlan {
 export async function ledgerCommand(argv: string[], io: CommandIo = STDOUT, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') return io.out(LEDGER_HELP), sub === undefined ? 2 : 0;
+  if (sub === 'verify') return verifyCommand(rest, io);
   if (!(SUBCOMMANDS as readonly string[]).includes(sub)) {
-    throw new CohortError('E_CLI_USAGE', `cohort ledger: unknown command '${sub}' (one of ${SUBCOMMANDS.join('|')}; see cohort ledger --help)`);
+    throw new CohortError('E_CLI_USAGE', `cohort ledger: unknown command '${sub}' (one of ${[...SUBCOMMANDS, 'verify'].join('|')}; see cohort ledger --help)`);
   }
   const values = parseFlags(`ledger ${sub}`, rest, LEDGER_FLAGS);
   if (values.help === true) return io.out(LEDGER_HELP), 0;

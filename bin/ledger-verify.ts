@@ -1,0 +1,40 @@
+/**
+ * `cohort ledger verify --rpc-url URL --ledger ADDRESS --run N [--store PATH] [--json]`: prints
+ * `ok`, or the first round that does not match and why (coordinator/ledger/verify.ts); exit 0
+ * when everything matches, 1 when something does not. Needs no key: it only reads.
+ */
+import { CohortError } from '../core/protocol/errors.js';
+import { intFlag, parseFlags, stringFlag } from '../coordinator/cli/flags.js';
+import { verifyRun } from '../coordinator/ledger/verify.js';
+import { RunStore } from '../coordinator/store/run-store.js';
+import { connectChain, connectLedger } from '../contracts/ledger-client.js';
+
+export async function verifyCommand(argv: string[], io: { out(line: string): void }): Promise<number> {
+  const values = parseFlags('ledger verify', argv, {
+    'rpc-url': { type: 'string' },
+    ledger: { type: 'string' },
+    run: { type: 'string' },
+    store: { type: 'string' },
+    'from-block': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const rpcUrl = stringFlag(values, 'rpc-url');
+  const address = stringFlag(values, 'ledger');
+  const run = stringFlag(values, 'run');
+  if (!rpcUrl || !address || !run) throw new CohortError('E_CLI_USAGE', 'cohort ledger verify: --rpc-url URL, --ledger ADDRESS and --run N are required');
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new CohortError('E_CLI_USAGE', `--ledger: expected a 0x-prefixed 20-byte address, got '${address}'`);
+  if (!/^[1-9]\d*$/.test(run)) throw new CohortError('E_CLI_USAGE', `--run: expected a positive integer, got '${run}'`);
+  const storePath = stringFlag(values, 'store');
+  const store = storePath === undefined ? undefined : new RunStore(storePath);
+  const provider = await connectChain(rpcUrl);
+  try {
+    const ledger = connectLedger(address, provider, { fromBlock: intFlag(values, 'from-block', 0, 0) });
+    const result = await verifyRun(ledger, BigInt(run), store);
+    if (values.json === true) io.out(JSON.stringify(result));
+    else io.out(result.ok ? 'ok' : `round ${result.mismatch?.round}: ${result.mismatch?.reason}`);
+    return result.ok ? 0 : 1;
+  } finally {
+    provider.destroy();
+    store?.close();
+  }
+}

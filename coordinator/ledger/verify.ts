@@ -1,0 +1,81 @@
+/**
+ * `cohort ledger verify`: checks a run's recorded rounds, first against themselves (every list
+ * sums to its roundTotal and every cumulative root is the one the lists build, from the chain's
+ * events alone: contracts/ledger-events.ts auditRun), then, given the coordinator's run store,
+ * against what the coordinator says it paid for: each round's list re-derived from the store's
+ * credited work and quality factors under the run's reward rule (the same splitRound the outbox
+ * used), and the cumulative root rebuilt from those lists. A store edited after the fact, or a
+ * chain record that does not follow from the store, is caught at its first round.
+ */
+import { auditRun, roundRecords } from '../../contracts/ledger-events.js';
+import type { Ledger } from '../../contracts/ledger-tx.js';
+import { RewardTree, accumulate, normalizeAddress, type RewardEntry } from '../../contracts/merkle.js';
+import { CohortError } from '../../core/protocol/errors.js';
+import type { RunStore } from '../store/run-store.js';
+import { storedBinding, type LedgerBinding } from './outbox.js';
+import { allowlistOf, roundReward, splitRound } from './rewards.js';
+
+export interface VerifyRunResult {
+  ok: boolean;
+  /** Rounds recorded on chain for the run. */
+  rounds: number;
+  /** The store run checked against, when a store was given. */
+  storeRunId?: string | undefined;
+  /** The first round that does not match, and why. */
+  mismatch?: { round: number; reason: string } | undefined;
+}
+
+/** The one run in `store` that pays through `chainRunId` of `ledgerAddress`. */
+function boundRun(store: RunStore, ledgerAddress: string, chainRunId: bigint): { runId: string; binding: LedgerBinding } {
+  const bound = store
+    .listRuns()
+    .map((run) => ({ runId: run.id, binding: storedBinding(store.ledger, run.id) }))
+    .filter((r): r is { runId: string; binding: LedgerBinding } => r.binding !== undefined && r.binding.chainRunId === chainRunId && normalizeAddress(r.binding.ledgerAddress) === normalizeAddress(ledgerAddress));
+  if (bound.length === 0) throw new CohortError('E_LEDGER_INPUT', `no run in this store pays through run ${chainRunId} of ${ledgerAddress}`);
+  if (bound.length > 1) throw new CohortError('E_LEDGER_INPUT', `${bound.length} runs in this store pay through run ${chainRunId}; verify checks one store run per chain run`);
+  return bound[0]!;
+}
+
+function sameEntries(a: readonly RewardEntry[], b: readonly RewardEntry[]): string | undefined {
+  const key = (e: RewardEntry) => `${normalizeAddress(e.account)}=${e.amount}`;
+  const left = a.map(key).sort();
+  const right = b.map(key).sort();
+  const first = left.findIndex((v, i) => v !== right[i]);
+  if (first < 0 && left.length === right.length) return undefined;
+  const at = first < 0 ? left.length : first;
+  return `the chain records ${right[at] ?? 'nothing'} where the store gives ${left[at] ?? 'nothing'}`;
+}
+
+/** Verifies chain run `chainRunId` (see the file comment); with `store`, against that store too. */
+export async function verifyRun(ledger: Ledger, chainRunId: bigint, store?: RunStore): Promise<VerifyRunResult> {
+  const audit = await auditRun(ledger, chainRunId);
+  const broken = audit.rounds.find((r) => !r.sumMatches || !r.rootMatches);
+  if (broken) {
+    const reason = !broken.sumMatches ? 'its list does not sum to its recorded roundTotal' : 'its recorded cumulative root is not the one the recorded lists build';
+    return { ok: false, rounds: audit.rounds.length, mismatch: { round: broken.round, reason } };
+  }
+  if (!store) return { ok: true, rounds: audit.rounds.length };
+
+  const { runId, binding } = boundRun(store, ledger.address, chainRunId);
+  const contributions = store.contributions(runId);
+  const allowlist = allowlistOf(binding.allowlist);
+  let cumulative = new Map<string, bigint>();
+  for (const record of await roundRecords(ledger, chainRunId)) {
+    const ofRound = contributions.filter((c) => c.round === record.round).map((c) => ({ address: c.address, amount: c.amount, unscaledAmount: c.examples }));
+    const split = splitRound({
+      reward: roundReward(binding.policy, record.round),
+      contributions: ofRound,
+      cumulative,
+      perWorkerContributionCap: binding.policy.perWorkerContributionCap,
+      perAddressRewardCapWei: binding.policy.perAddressRewardCapWei,
+      allowlist,
+    });
+    const differs = sameEntries(split.entries, record.entries);
+    if (differs) return { ok: false, rounds: audit.rounds.length, storeRunId: runId, mismatch: { round: record.round, reason: `the store's contributions do not give the recorded list: ${differs}` } };
+    cumulative = accumulate(cumulative, split.entries);
+    if (RewardTree.build(cumulative).root !== record.cumulativeRoot) {
+      return { ok: false, rounds: audit.rounds.length, storeRunId: runId, mismatch: { round: record.round, reason: 'the root rebuilt from the store differs from the recorded one' } };
+    }
+  }
+  return { ok: true, rounds: audit.rounds.length, storeRunId: runId };
+}
