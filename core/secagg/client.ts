@@ -9,7 +9,6 @@
  * E_SECAGG_INVALID / E_SECAGG_THRESHOLD / E_SECAGG_CONFIG); the coordinator then counts it as dropped.
  * Shares whose hashes their dealer misreported do not abort: the worker complains in its masked
  * input (share-exchange.ts), and the coordinator drops the dealer.
- *
  * @example
  * const client = new SecAggClient({ id: address, runId, round, sign, verify });
  * client.setInput(delta, Math.min(1, examples / cap));
@@ -44,7 +43,7 @@ import {
   type AgreementKeyPair,
 } from './crypto.js';
 import { buildNeighbourGraph, isSortedUnique, type NeighbourGraph } from './graph.js';
-import { scoringReveal } from './group-reveal.js';
+import { scoringParamsOf, scoringReveal } from './group-reveal.js';
 import { maskInput, shareEncryptionKey } from './masking.js';
 import { quantizeWeighted, randomWords } from './quantize.js';
 import { checkSharePair, openSharePair, sealSharePair, signDealtShares, type SharePair } from './share-exchange.js';
@@ -95,6 +94,7 @@ export interface SecAggClientState {
     config: SecAggWireConfig;
     maxWeight: number;
     dimension: number;
+    scoringParams?: Uint8Array | undefined; // groupScoring: what survivors sign besides their set (transcript.ts)
   };
   /** advertise-keys: c (share encryption), s (masks; extractable, it is secret-shared), b. */
   secrets?: { c: AgreementKeyPair; s: AgreementKeyPair; b: Uint8Array };
@@ -214,6 +214,7 @@ export class SecAggClient {
       config: req.config,
       maxWeight: req.maxWeight,
       dimension: req.dimension,
+      scoringParams: await scoringParamsOf(req),
     };
     if (s.input) checkInput(s.input.vector, s.input.weight, round);
     const c = await generateAgreementKeyPair(round.alg, false);
@@ -321,7 +322,7 @@ export class SecAggClient {
     }
     const t = round.config.threshold;
     if (list.length < t) throw new CohortError('E_SECAGG_THRESHOLD', `only ${list.length} survivors; at least ${t} are needed`);
-    const bytes = await survivorSetBytes(s.ctx, list);
+    const bytes = await survivorSetBytes(s.ctx, list, round.scoringParams);
     const signature = await this.#sign(bytes);
     s.signed = { survivors: new Set(list), bytes };
     return this.#reply(SECAGG_STAGE.consistencyCheck, { signature });
@@ -361,9 +362,8 @@ export class SecAggClient {
       else if (dropped.has(id)) sShares.push({ of: id, share: pair.sShare });
     }
     // Belt and braces: one kind of share per worker, whatever the loops above become.
-    const revealedB = new Set(bShares.map((x) => x.of));
-    if (sShares.some((x) => revealedB.has(x.of))) throw invalid('refusing to reveal both shares of one worker');
-    const crossSeeds = await scoringReveal(s); // contribution scoring only (group-reveal.ts); may refuse
+    if (sShares.some((x) => bShares.some((b) => b.of === x.of))) throw invalid('refusing to reveal both shares of one worker');
+    const crossSeeds = await scoringReveal(s, signers); // contribution scoring only (group-reveal.ts); may refuse
     this.#wipe();
     return this.#reply(SECAGG_STAGE.unmask, crossSeeds ? { bShares, sShares, crossSeeds } : { bShares, sShares });
   }

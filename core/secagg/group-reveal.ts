@@ -11,7 +11,7 @@ import type { KeyAgreement, SecAggWireConfig } from '../protocol/secagg.js';
 import type { NeighbourGraph } from './graph.js';
 import { pairwiseMaskSeed, type PeerMaskKey } from './masking.js';
 import { scoringGroups } from './scoring-groups.js';
-import { scoringGroupSeed, type RoundContext } from './transcript.js';
+import { scoringGroupSeed, scoringParamsDigest, type RoundContext } from './transcript.js';
 
 /** One revealed cross-group seed, as it goes in the unmask reply. */
 export interface CrossSeed {
@@ -58,7 +58,7 @@ export async function crossGroupSeeds(p: CrossGroupSeedsParams): Promise<CrossSe
 export interface ScoringRevealState {
   readonly ctx: RoundContext;
   readonly id: string;
-  round?: { alg: KeyAgreement; config: SecAggWireConfig; graph: NeighbourGraph };
+  round?: { alg: KeyAgreement; config: SecAggWireConfig; graph: NeighbourGraph; scoringParams?: Uint8Array | undefined };
   secrets?: { s: { privateKey: CryptoKey } };
   peers?: ReadonlyMap<string, { sPk: Uint8Array }>;
   held?: ReadonlyMap<string, unknown>;
@@ -69,7 +69,7 @@ export interface ScoringRevealState {
  * The unmask reply's crossSeeds: undefined when the round has no groupScoring; else the groups are
  * computed from the signed survivor set and crossGroupSeeds decides (and may refuse).
  */
-export async function scoringReveal(s: ScoringRevealState): Promise<CrossSeed[] | undefined> {
+export async function scoringReveal(s: ScoringRevealState, signers: ReadonlySet<string>): Promise<CrossSeed[] | undefined> {
   const scoring = s.round?.config.groupScoring;
   if (!scoring) return undefined;
   const { round, secrets, peers, held, signed } = s;
@@ -78,13 +78,16 @@ export async function scoringReveal(s: ScoringRevealState): Promise<CrossSeed[] 
   }
   const survivors = [...signed.survivors].sort();
   const groups = await scoringGroups({
-    seed: await scoringGroupSeed(s.ctx, survivors),
+    seed: await scoringGroupSeed(s.ctx, survivors, round.scoringParams),
     contributors: survivors,
     minGroupSize: scoring.minGroupSize,
     areNeighbours: (a, b) => round.graph.areNeighbours(a, b),
     neighboursOf: (id) => round.graph.neighboursOf(id),
   });
-  const surviving = [...held.keys()].filter((id) => signed.survivors.has(id));
+  // Only a neighbour whose consistency signature verified over the bytes this worker signed (the
+  // same survivors, participants, graph and minGroupSize) computes the same groups: a seed is
+  // revealed for it alone, so a coordinator that showed neighbours different parameters gets none.
+  const surviving = [...held.keys()].filter((id) => signed.survivors.has(id) && signers.has(id));
   return crossGroupSeeds({
     ctx: s.ctx,
     alg: round.alg,
@@ -94,4 +97,11 @@ export async function scoringReveal(s: ScoringRevealState): Promise<CrossSeed[] 
     groups,
     peers: surviving.map((id) => ({ id, sPk: peers.get(id)!.sPk })),
   });
+}
+
+/** At advertise-keys: the grouping parameters this worker will sign with its survivor set, under groupScoring. */
+export async function scoringParamsOf(req: { participants: readonly string[]; graphSeed: Uint8Array; config: SecAggWireConfig }): Promise<Uint8Array | undefined> {
+  const scoring = req.config.groupScoring;
+  if (!scoring) return undefined;
+  return scoringParamsDigest({ participants: req.participants, graphSeed: req.graphSeed, neighbours: req.config.neighbours, minGroupSize: scoring.minGroupSize });
 }

@@ -97,10 +97,21 @@ export function pairInfo(ctx: RoundContext, purpose: PairPurpose, a: string, b: 
   return encodeFields('cohort/secagg/pair/v1', purpose, ctx.runId, ctx.round, lo, hi);
 }
 
-/** What every survivor signs in the consistency check: a digest of the sorted survivor set. */
-export async function survivorSetBytes(ctx: RoundContext, survivors: readonly string[]): Promise<Uint8Array> {
+/**
+ * What every survivor signs in the consistency check: a digest of the sorted survivor set. Under
+ * group scoring it also covers `scoringParams` (scoringParamsDigest), so a neighbour whose
+ * signature verifies was shown the same participants, graph and minGroupSize, and computes the
+ * same scoring groups: a coordinator cannot give two neighbours different groupings.
+ */
+export async function survivorSetBytes(ctx: RoundContext, survivors: readonly string[], scoringParams?: Uint8Array): Promise<Uint8Array> {
   const digest = await sha256(encodeFields('cohort/secagg/survivors/v1', ...survivors));
+  if (scoringParams) return encodeFields('cohort/secagg/consistency/v2-scoring', ctx.runId, ctx.round, survivors.length, digest, scoringParams);
   return encodeFields('cohort/secagg/consistency/v1', ctx.runId, ctx.round, survivors.length, digest);
+}
+
+/** Everything besides the survivor set that decides the scoring groups: participants, graph seed, k and minGroupSize. */
+export async function scoringParamsDigest(p: { participants: readonly string[]; graphSeed: Uint8Array; neighbours: number; minGroupSize: number }): Promise<Uint8Array> {
+  return sha256(encodeFields('cohort/secagg/scoring-params/v1', p.graphSeed, p.neighbours, p.minGroupSize, ...p.participants));
 }
 
 /**
@@ -108,6 +119,6 @@ export async function survivorSetBytes(ctx: RoundContext, survivors: readonly st
  * and the survivor set every worker signs, so two workers that verified the same signed set
  * compute the same groups, and nobody can know the groups before that set is fixed.
  */
-export async function scoringGroupSeed(ctx: RoundContext, survivors: readonly string[]): Promise<Uint8Array> {
-  return sha256(encodeFields('cohort/secagg/scoring-groups/v1', await survivorSetBytes(ctx, survivors)));
+export async function scoringGroupSeed(ctx: RoundContext, survivors: readonly string[], scoringParams?: Uint8Array): Promise<Uint8Array> {
+  return sha256(encodeFields('cohort/secagg/scoring-groups/v1', await survivorSetBytes(ctx, survivors, scoringParams)));
 }

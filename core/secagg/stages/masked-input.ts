@@ -14,7 +14,7 @@ import { CohortError } from '../../protocol/errors.js';
 import { SECAGG_STAGE, type DealerComplaint } from '../../protocol/secagg.js';
 import { judgeComplaint, type ComplaintVerdict } from '../complaints.js';
 import { groupIndex, scoringGroups } from '../scoring-groups.js';
-import { scoringGroupSeed, survivorSetBytes } from '../transcript.js';
+import { scoringGroupSeed, scoringParamsDigest, survivorSetBytes } from '../transcript.js';
 import type { ServerStage } from './stage.js';
 import { alive, invalid, recordDropout, requestBase, requireRecoverable, requireThreshold, type SecAggRoundState } from './state.js';
 
@@ -60,7 +60,8 @@ export function maskedInputStage(o: MaskedInputOptions = {}): ServerStage<'maske
     async close(s) {
       requireThreshold(s, s.contributors.size, 'workers sent masked input');
       s.survivors = [...s.contributors].sort();
-      s.survivorBytes = await survivorSetBytes(s.ctx, s.survivors);
+      const params = await roundScoringParams(s);
+      s.survivorBytes = await survivorSetBytes(s.ctx, s.survivors, params);
       if (s.config.groupScoring) await fixScoringGroups(s, s.config.groupScoring.minGroupSize);
       const next = alive(s, s.contributors);
       requireRecoverable(s, next);
@@ -98,7 +99,7 @@ async function judgeComplaints(s: SecAggRoundState, holder: string, complaints: 
 
 /** The scoring groups of the survivors, as every worker will compute them; with one group there is nothing to keep. */
 async function fixScoringGroups(s: SecAggRoundState, minGroupSize: number): Promise<void> {
-  const seed = await scoringGroupSeed(s.ctx, s.survivors);
+  const seed = await scoringGroupSeed(s.ctx, s.survivors, await roundScoringParams(s));
   const groups = await scoringGroups({
     seed,
     contributors: s.survivors,
@@ -108,4 +109,11 @@ async function fixScoringGroups(s: SecAggRoundState, minGroupSize: number): Prom
   });
   s.scoring = { groups, groupOf: groupIndex(groups) };
   if (groups.length < 2) s.maskedInputs.clear();
+}
+
+/** Under group scoring, the digest of the round's grouping parameters that survivors sign (transcript.ts). */
+async function roundScoringParams(s: SecAggRoundState): Promise<Uint8Array | undefined> {
+  const scoring = s.config.groupScoring;
+  if (!scoring) return undefined;
+  return scoringParamsDigest({ participants: s.graph.participants, graphSeed: s.graphSeed, neighbours: s.config.neighbours, minGroupSize: scoring.minGroupSize });
 }

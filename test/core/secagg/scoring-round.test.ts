@@ -91,6 +91,33 @@ describe('SecAgg+ round with groupScoring', () => {
     expectGroupSums(outcome.result, contributors, config);
   });
 
+  it('a coordinator that shows some workers another minGroupSize gets no seed between workers that disagree', async () => {
+    // Prepare: 15 workers are told minGroupSize 5, five are told 3. Without the grouping parameters
+    // in what survivors sign, the two camps would compute different groups and reveal seeds that
+    // the other camp's groups need to stay masked: enough such seeds unmask one worker's update.
+    const other: SecAggConfig = { ...config, groupScoring: { minGroupSize: 3 } };
+    const told = new Map(ids.map((id, i) => [id, i < 15 ? 5 : 3]));
+
+    // Execute
+    const { outcome, simulation } = await runSecAggRound({
+      inputs,
+      config,
+      identity,
+      hooks: { request: (stage, to, req) => (stage === 'advertise-keys' && told.get(to) === 3 && req.stage === 'advertise-keys' ? { ...req, config: other } : req) },
+    });
+
+    // Assert: the five signed other bytes, so nobody revealed a seed for them and they revealed none;
+    // the round's total is still exact over all 20 masked inputs, and its groups are unavailable
+    const seeds = [...simulation.lastReplies].flatMap(([from, reply]) => (reply.stage === 'unmask' ? (reply.crossSeeds ?? []).map((x) => [from, x.peer] as const) : []));
+    expect(seeds.length).toBeGreaterThan(0);
+    for (const [from, peer] of seeds) expect([told.get(from), told.get(peer)]).toEqual([5, 5]);
+    expect(outcome.status).toBe('done');
+    if (outcome.status !== 'done') return;
+    expectWithinBound(outcome.result, inputs, config);
+    expect(outcome.result.groups).toBeUndefined();
+    expect(outcome.result.groupsUnavailable).toBeDefined();
+  });
+
   it('a worker revealing a wrong cross-group seed makes the groups unavailable, with a reason; the total is still exact', async () => {
     // Prepare
     const liar = ids[7]!;
