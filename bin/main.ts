@@ -7,7 +7,7 @@ import { RUN_FLAGS, RUN_FLAGS_HELP, runConfigFromFlags } from '../coordinator/cl
 import { enumFlag, intFlag, parseFlags, shardFlag, stringFlag, wsUrlListFlag, type FlagValues } from '../coordinator/cli/flags.js';
 import { LEDGER_FLAGS, LEDGER_FLAGS_HELP, demoChainFromFlags, ledgerConfigFromFlags } from '../coordinator/ledger/ledger-flags.js';
 import { parseLogFormat, parseLogLevel } from '../coordinator/log.js';
-import { testSlowdown } from '../worker-node/test-hooks.js';
+import { testFreeloader, testSlowdown } from '../worker-node/test-hooks.js';
 
 const VERSION = '0.1.0';
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'] as const;
@@ -79,6 +79,8 @@ const WORKER_HELP = `cohort worker --coordinator URL --key FILE [options]
                            (default off: plain runs are legitimate, e.g. robust strategies);
                            a run that announced it can never be downgraded either way
   --test-slowdown F        TEST ONLY: every local step takes F× as long (also COHORT_TEST_SLOWDOWN=F)
+  --test-freeloader        TEST ONLY: never train; declare an honest round's examples and send a
+                           zero delta (also COHORT_TEST_FREELOADER=1)
   --quiet                  log only errors`;
 
 function wantsHelp(argv: string[]): boolean {
@@ -188,6 +190,7 @@ async function worker(argv: string[]): Promise<number> {
     backend: { type: 'string' },
     'require-secure-aggregation': { type: 'boolean' },
     'test-slowdown': { type: 'string' },
+    'test-freeloader': { type: 'boolean' },
     quiet: { type: 'boolean' },
   });
   const coordinator = stringFlag(values, 'coordinator');
@@ -212,6 +215,7 @@ async function worker(argv: string[]): Promise<number> {
     backend,
     requireSecureAggregation: values['require-secure-aggregation'] === true,
     testSlowdown: slowdown,
+    testFreeloader: testFreeloader(values['test-freeloader'] === true),
     log: (line) => {
       if (!quiet) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     },

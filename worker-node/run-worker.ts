@@ -11,10 +11,10 @@ import { modelNumClasses } from '../core/models/layers-json.js';
 import { checkDataFitsModel } from '../core/train/batch-ops.js';
 import { splitHeldOut } from '../core/data/held-out.js';
 import { evaluateWeights } from '../core/train/federated-evaluate.js';
-import type { WorkerKind } from '../core/protocol/messages.js';
+import type { TrainMessage, WorkerKind } from '../core/protocol/messages.js';
 import { trainLocally } from '../core/train/local-train.js';
 import { getFlatWeights, setFlatWeights } from '../core/train/weights.js';
-import { WorkerClient, type SessionEnd, type WorkerEvent } from '../core/worker/client.js';
+import { WorkerClient, type SessionEnd, type TrainResult, type WorkerEvent } from '../core/worker/client.js';
 import { selectBackend, type BackendRequest } from './backends/select.js';
 import { loadDirectoryDataset } from './data/directory.js';
 import { mnistShard } from './data/mnist.js';
@@ -35,6 +35,8 @@ export interface WorkerOptions {
   kind?: WorkerKind;
   /** Test only (`--test-slowdown F`): every local step takes F× as long (worker-node/test-hooks.ts). */
   testSlowdown?: number | undefined;
+  /** Test only (`--test-freeloader`): declare an honest round's examples, send a zero delta, never train. */
+  testFreeloader?: boolean | undefined;
 }
 
 export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
@@ -85,6 +87,7 @@ export async function runWorker(options: WorkerOptions): Promise<SessionEnd> {
       },
       async train(message, signal) {
         if (!model || !data) throw new Error('train before prepare');
+        if (options.testFreeloader) return freeloaderResult(message, data.size);
         setFlatWeights(model, message.weights);
         const slowdown = options.testSlowdown;
         const result = await trainLocally(model, data, message.config, { signal, ...(slowdown && slowdown > 1 ? { afterStep: slowdownPacer(slowdown, signal) } : {}) });
@@ -135,4 +138,11 @@ function describe(event: WorkerEvent): string {
     case 'run-end':
       return `run ended: ${event.reason}`;
   }
+}
+
+/** The test-only freeloader's reply: the examples an honest round would process, a zero delta. */
+function freeloaderResult(message: TrainMessage, examples: number): TrainResult {
+  const { localEpochs, batchSize, maxLocalSteps } = message.config;
+  const steps = Math.min(localEpochs * Math.ceil(examples / batchSize), maxLocalSteps ?? Number.POSITIVE_INFINITY);
+  return { delta: new Float32Array(message.weights.length), examples: Math.min(localEpochs * examples, steps * batchSize), steps, loss: 0, accuracy: 0, trainMs: 0 };
 }

@@ -1,9 +1,12 @@
 /**
- * Test-only knobs of `cohort worker`, for whole-system tests of a heterogeneous fleet. Neither
- * has any use in production; README ("Test-only worker settings") says so.
+ * Test-only knobs of `cohort worker`, for whole-system tests of a heterogeneous fleet and of
+ * cheating workers. None has any use in production; README ("Test-only worker settings") says so.
  *
  * - Slowdown (`--test-slowdown F` or COHORT_TEST_SLOWDOWN=F): every local step takes F× as long,
  *   by sleeping (F − 1) × the step's measured time after it. A cancel cuts the sleep short.
+ * - Freeloader (`--test-freeloader` or COHORT_TEST_FREELOADER=1): the worker does not train; it
+ *   declares the examples an honest round over its data would process and sends a zero delta,
+ *   the cheapest cheat on a declared-work reward (contribution scoring must starve it).
  * - Update record (COHORT_TEST_RECORD_UPDATES=DIR): after each round's training, the global
  *   weights and this worker's delta are written to DIR, so a test can compute plaintext FedAvg
  *   over a securely aggregated round's survivors. It writes private updates to disk: tests only.
@@ -21,6 +24,11 @@ export function testSlowdown(flag: string | undefined, env: string | undefined =
     throw new CohortError('E_CLI_USAGE', `--test-slowdown (or COHORT_TEST_SLOWDOWN): expected a factor from 1 to 10000, got '${raw}'`);
   }
   return factor;
+}
+
+/** Whether this worker is the test-only freeloader, from the flag or COHORT_TEST_FREELOADER=1. */
+export function testFreeloader(flag: boolean, env: string | undefined = process.env.COHORT_TEST_FREELOADER): boolean {
+  return flag || env === '1';
 }
 
 /** `afterStep` for trainLocally: sleep (factor − 1) × the step's time, waking at once on abort. */
