@@ -84,9 +84,14 @@ export function splitRound(input: SplitInput): RoundSplit {
     const account = normalizeAddress(c.address);
     if (weights.has(account)) throw new CohortError('E_LEDGER_INPUT', `${account} contributes twice in one round`);
     if (input.allowlist && !input.allowlist.has(account)) continue;
-    const work = creditedWork(c.amount, input.perWorkerContributionCap);
+    // The cap applies to the work first and the quality factor (amount ÷ unscaledAmount) after it,
+    // so a worker over the cap cannot regain by volume what its factor takes away.
+    const unscaled = c.unscaledAmount === undefined ? undefined : Math.max(c.unscaledAmount, c.amount);
+    const capped = creditedWork(unscaled ?? c.amount, input.perWorkerContributionCap);
+    const whole = unscaled === undefined ? 0n : creditedWork(unscaled);
+    const work = unscaled === undefined ? capped : whole === 0n ? 0n : (capped * creditedWork(c.amount)) / whole;
     scaledTotal += work;
-    unscaledTotal += c.unscaledAmount === undefined ? work : creditedWork(Math.max(c.unscaledAmount, c.amount), input.perWorkerContributionCap);
+    unscaledTotal += capped;
     if (work > 0n) weights.set(account, work);
   }
   // Quality factors scale the round's reward down instead of redistributing it (see SplitInput).

@@ -10,6 +10,7 @@
  * still use the estimates from earlier rounds. The estimator's change is undone if the round is
  * refused after this step, so a retry observes the round once.
  */
+import { CohortError } from '../../../core/protocol/errors.js';
 import { scoreGroups } from '../../contribution/group-score.js';
 import { QualityEstimator } from '../../contribution/quality-estimator.js';
 import { isFlagged, qualityFactor } from '../../contribution/quality-rule.js';
@@ -45,10 +46,17 @@ export const score: RoundStep = {
       previousRollback?.();
       quality.estimator = QualityEstimator.fromJSON(before);
     };
-    const scores = await scoreGroups({ global: state.global, groups, evaluate: (w) => quality.evaluate(w) });
-    const improvement = await roundImprovement(quality, state.global, groups);
-    quality.estimator.observeScores(state.round, scores, improvement);
-    state.scoring = { groups: scores, workers: survivorQualities(quality, survivors) };
+    try {
+      const scores = await scoreGroups({ global: state.global, groups, evaluate: (w) => quality.evaluate(w) });
+      const improvement = await roundImprovement(quality, state.global, groups);
+      quality.estimator.observeScores(state.round, scores, improvement);
+      state.scoring = { groups: scores, workers: survivorQualities(quality, survivors) };
+    } catch (error) {
+      // A held-out loss that is not finite (or groups the scorer refuses) loses the round's scores, not the round.
+      if (!(error instanceof CohortError)) throw error;
+      quality.estimator = QualityEstimator.fromJSON(before);
+      state.scoring = { groups: [], skipped: `not scored: ${error.message}`, workers: survivorQualities(quality, survivors) };
+    }
     return undefined;
   },
 };

@@ -28,5 +28,8 @@ function eligible(ctx: RoundContext): ReturnType<RoundContext['readyWorkers']> {
     ctx.quality.estimator,
     ctx.quality.rule,
   );
-  return excluded.size === 0 ? ready : ready.filter((w) => !excluded.has(w.channel.address));
+  // Never below minClients: a round that cannot fill would fail the run, and a flagged worker
+  // selected anyway is still credited nothing (its factor is 0).
+  if (excluded.size === 0 || ready.length - excluded.size < ctx.config.minClients) return ready;
+  return ready.filter((w) => !excluded.has(w.channel.address));
 }

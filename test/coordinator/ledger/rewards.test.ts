@@ -52,6 +52,17 @@ describe('splitRound', () => {
     });
     expect(amounts(split)).toEqual({ [A]: 300n, [B]: 150n });
     expect([split.total, split.unallocated]).toEqual([450n, 450n]);
+    // The cap comes before the factor: over a cap of 1000, 4000 units at factor 0.25 count as 250, not 1000.
+    const capped = splitRound({
+      reward: 2000n,
+      perWorkerContributionCap: 1000,
+      contributions: [
+        { address: A, amount: 1000, unscaledAmount: 4000 },
+        { address: B, amount: 1000, unscaledAmount: 1000 },
+      ],
+    });
+    expect(amounts(capped)).toEqual({ [A]: 250n, [B]: 1000n });
+    expect(capped.unallocated).toBe(750n);
     // One worker alone qualifying earns its own share of the round (1/3), not all of it.
     const thin = splitRound({ reward: 900n, contributions: [{ address: A, amount: 100, unscaledAmount: 100 }, { address: B, amount: 0, unscaledAmount: 100 }, { address: C, amount: 0, unscaledAmount: 100 }] });
     expect(amounts(thin)).toEqual({ [A]: 300n });
