@@ -3,11 +3,18 @@
  * `ok`, or the first round that does not match and why (coordinator/ledger/verify.ts); exit 0
  * when everything matches, 1 when something does not. Needs no key: it only reads.
  */
+import { existsSync } from 'node:fs';
 import { CohortError } from '../core/protocol/errors.js';
 import { intFlag, parseFlags, stringFlag } from '../coordinator/cli/flags.js';
 import { verifyRun } from '../coordinator/ledger/verify.js';
 import { RunStore } from '../coordinator/store/run-store.js';
 import { connectChain, connectLedger } from '../contracts/ledger-client.js';
+
+const VERIFY_HELP = `cohort ledger verify --rpc-url URL --ledger ADDRESS --run N [--store PATH] [--from-block N] [--json]
+
+Rebuilds every recorded root of run N from the chain's events and, with the coordinator's run store
+(--store), every recorded list from its contributions under the run's reward rule. Prints ok, or
+the first round that does not match and why (exit 1). Needs no key.`;
 
 export async function verifyCommand(argv: string[], io: { out(line: string): void }): Promise<number> {
   const values = parseFlags('ledger verify', argv, {
@@ -17,7 +24,9 @@ export async function verifyCommand(argv: string[], io: { out(line: string): voi
     store: { type: 'string' },
     'from-block': { type: 'string' },
     json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
+  if (values.help === true) return io.out(VERIFY_HELP), 0;
   const rpcUrl = stringFlag(values, 'rpc-url');
   const address = stringFlag(values, 'ledger');
   const run = stringFlag(values, 'run');
@@ -25,6 +34,8 @@ export async function verifyCommand(argv: string[], io: { out(line: string): voi
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new CohortError('E_CLI_USAGE', `--ledger: expected a 0x-prefixed 20-byte address, got '${address}'`);
   if (!/^[1-9]\d*$/.test(run)) throw new CohortError('E_CLI_USAGE', `--run: expected a positive integer, got '${run}'`);
   const storePath = stringFlag(values, 'store');
+  // Opening a store migrates it and narrows its mode: never create one from a mistyped path.
+  if (storePath !== undefined && !existsSync(storePath)) throw new CohortError('E_CLI_USAGE', `--store: no run store at ${storePath}`);
   const store = storePath === undefined ? undefined : new RunStore(storePath);
   const provider = await connectChain(rpcUrl);
   try {

@@ -58,9 +58,12 @@ export async function verifyRun(ledger: Ledger, chainRunId: bigint, store?: RunS
 
   const { runId, binding } = boundRun(store, ledger.address, chainRunId);
   const contributions = store.contributions(runId);
+  const unfactored = amountsWithoutTheirFactor(store, runId, contributions);
   const allowlist = allowlistOf(binding.allowlist);
   let cumulative = new Map<string, bigint>();
   for (const record of await roundRecords(ledger, chainRunId)) {
+    const bad = unfactored.find((c) => c.round === record.round);
+    if (bad) return { ok: false, rounds: audit.rounds.length, storeRunId: runId, mismatch: { round: record.round, reason: `${bad.address}'s credited amount ${bad.amount} is not its work ${bad.examples} × its quality factor ${bad.factor}` } };
     const ofRound = contributions.filter((c) => c.round === record.round).map((c) => ({ address: c.address, amount: c.amount, unscaledAmount: c.examples }));
     const split = splitRound({
       reward: roundReward(binding.policy, record.round),
@@ -78,4 +81,20 @@ export async function verifyRun(ledger: Ledger, chainRunId: bigint, store?: RunS
     }
   }
   return { ok: true, rounds: audit.rounds.length, storeRunId: runId };
+}
+
+/**
+ * Under contribution scoring, the contributions whose amount is not ⌊work × the quality factor
+ * the store recorded for that worker and round⌋ (none without scoring: amount = work).
+ */
+function amountsWithoutTheirFactor(
+  store: RunStore,
+  runId: string,
+  contributions: ReadonlyArray<{ round: number; address: string; examples: number; amount: number }>,
+): Array<{ round: number; address: string; examples: number; amount: number; factor: number }> {
+  const factors = new Map(store.quality.workerQuality(runId).map((q) => [`${q.round}:${q.address}`, q.factor]));
+  if (factors.size === 0) return contributions.filter((c) => c.amount !== c.examples).map((c) => ({ ...c, factor: 1 }));
+  return contributions
+    .map((c) => ({ ...c, factor: factors.get(`${c.round}:${c.address}`) ?? 0 }))
+    .filter((c) => c.amount !== Math.floor(c.examples * c.factor));
 }

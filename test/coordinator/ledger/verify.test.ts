@@ -72,5 +72,6 @@ describe('cohort ledger verify', () => {
     await expect(ledgerCommand(['verify', '--rpc-url', 'http://127.0.0.1:1'], io)).rejects.toMatchObject({ code: 'E_CLI_USAGE' });
     await expect(ledgerCommand(['verify', '--rpc-url', 'http://127.0.0.1:1', '--ledger', '0x12', '--run', '1'], io)).rejects.toMatchObject({ code: 'E_CLI_USAGE' });
     await expect(ledgerCommand(['verify', '--rpc-url', 'http://127.0.0.1:1', '--ledger', A, '--run', '0'], io)).rejects.toMatchObject({ code: 'E_CLI_USAGE' });
+    await expect(ledgerCommand(['verify', '--rpc-url', 'http://127.0.0.1:1', '--ledger', A, '--run', '1', '--store', '/nonexistent/run.sqlite'], io)).rejects.toMatchObject({ code: 'E_CLI_USAGE', message: expect.stringContaining('no run store') });
   });
 });
