@@ -26,6 +26,7 @@ import { privatizeUpdate } from '../privacy/client-dp.js';
 import { SecAggClient } from '../secagg/client.js';
 import { secureInputWeight, withNormalizedDelta } from '../train/step-normalization.js';
 import { backoffDelayMs } from './backoff.js';
+import { ScoringRevealGuard } from './scoring-reveals.js';
 import { SOCKET_OPEN, messageBytes, type SocketFactory, type SocketLike } from './socket.js';
 
 export interface WorkerSigner {
@@ -120,6 +121,7 @@ export class WorkerClient {
   private cancelled: { runId: string; round: number } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private secure: SecureRoundState | undefined;
+  private readonly scoringReveals = new ScoringRevealGuard();
   /**
    * Each run's secure-aggregation setting as its welcome announced it, kept across reconnects:
    * a later `train` or welcome may never weaken it (a downgrade would leak the raw delta).
@@ -367,17 +369,14 @@ export class WorkerClient {
     }
     this.emit({ kind: 'secagg', round: request.round, stage: request.stage });
     if (request.stage === SECAGG_STAGE.maskedInput) {
-      try {
-        await secure.trained;
-      } catch (error) {
-        // Training stopped (cancelled, replaced or disconnected): nothing to mask, nothing to send.
-        if (secure.signal.aborted) return;
-        throw error;
-      }
+      // Training stopped (cancelled, replaced or disconnected): nothing to mask, nothing to send.
+      await secure.trained.catch((error: unknown) => {
+        if (!secure.signal.aborted) throw error;
+      });
       if (secure.signal.aborted) return;
     }
     const reply = await secure.client.handle(request);
-    if (socket === this.socket && !secure.signal.aborted) this.send(socket, reply);
+    if (socket === this.socket && !secure.signal.aborted) this.send(socket, this.scoringReveals.pass(request.runId, request.round, reply));
   }
 }
 
