@@ -114,6 +114,11 @@ export const runConfigSchema = z
     message: "contribution scoring needs the coordinator's held-out set (evaluation: mnist); federated evaluation would ask the scored workers to grade themselves",
     path: ['quality'],
   })
+  .refine((c) => c.quality === undefined || Math.max(c.minClients, c.clientsPerRound ?? 0) >= 2 * c.quality.minGroupSize, {
+    // One group is no comparison: a round needs two groups of minGroupSize to be scored at all.
+    message: 'contribution scoring needs rounds of at least 2 × minGroupSize workers (raise clientsPerRound or minClients, or lower rewards.quality.minGroupSize)',
+    path: ['quality', 'minGroupSize'],
+  })
   .refine((c) => c.secureAggregation === false || Math.max(c.minClients, c.clientsPerRound ?? 0) >= 3, {
     message: 'secure aggregation needs at least 3 workers per round (raise minClients, or turn secure aggregation off)',
     path: ['minClients'],

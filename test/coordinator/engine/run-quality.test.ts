@@ -15,7 +15,7 @@ import { scratchDir } from '../../e2e/helpers.js';
 const config = parseRunConfig({
   model: { kind: 'builtin', name: '2nn' },
   rounds: 5,
-  minClients: 3,
+  minClients: 6,
   roundTimeoutMs: 1000,
   maxRoundRetries: 0,
   localEpochs: 1,

@@ -123,6 +123,7 @@ describe('run file errors name the field', () => {
     [{ model: '2nn', rewards: { quality: { shapley: true } } }, expect.stringMatching(/^E_CONFIG_INVALID: rewards\.quality\.shapley: unknown field/)],
     [{ model: '2nn', secureAggregation: false, rewards: { quality: {} } }, expect.stringMatching(/^E_CONFIG_INVALID: rewards\.quality: contribution scoring needs secure aggregation/)],
     [{ model: '2nn', evaluation: 'federated', rewards: { quality: {} } }, expect.stringMatching(/^E_CONFIG_INVALID: rewards\.quality: contribution scoring needs the coordinator's held-out set/)],
+    [{ model: '2nn', clientsPerRound: 8, rewards: { quality: {} } }, expect.stringMatching(/^E_CONFIG_INVALID: rewards\.quality\.minGroupSize: contribution scoring needs rounds of at least 2 × minGroupSize workers/)],
     [{ model: '2nn', rewardz: {} }, expect.stringMatching(/^E_CONFIG_INVALID: rewardz: unknown field \(expected one of .*"rewards"/)],
   ])('%j', (value, expected) => {
     expect(refusal(value, { localWorkers: 4 })).toEqual(expected);
