@@ -26,6 +26,7 @@ const BENCHMARKS: Record<string, { title: string; load: () => Promise<{ run: () 
   gas: { title: 'Contract gas', load: () => import('./gas.js') },
   'preauth-memory': { title: 'Coordinator memory under a pre-sign-in flood', load: () => import('./preauth-memory.js') },
   fleet: { title: 'Heterogeneous fleet: fleet time to 97% by mode (issue 10)', load: () => import('./fleet.js') },
+  contribution: { title: 'Contribution scoring: what adversaries earn (issue 11)', load: () => import('./contribution.js') },
 };
 
 const FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
