@@ -109,6 +109,20 @@ async function lossOf(evaluate: ScoreGroupsInput['evaluate'], weights: Float32Ar
  * most G + 1 of them: the full update, then each weighted group left out.
  */
 export async function scoreGroups(input: ScoreGroupsInput): Promise<GroupScore[]> {
+  return (await scoreWithFullLoss(input)).scores;
+}
+
+/**
+ * scoreGroups, plus the round's improvement loss(global) − loss(global + Δ) that relativeProgress
+ * scales by, measured on the same full-update model the scores used: G + 2 evaluations in all.
+ */
+export async function scoreRound(input: ScoreGroupsInput): Promise<{ scores: GroupScore[]; improvement: number }> {
+  const { scores, fullLoss } = await scoreWithFullLoss(input);
+  const start = await lossOf(input.evaluate, input.global, 'the round\'s starting model');
+  return { scores, improvement: start - fullLoss };
+}
+
+async function scoreWithFullLoss(input: ScoreGroupsInput): Promise<{ scores: GroupScore[]; fullLoss: number }> {
   checkShapes(input);
   const { global, groups, evaluate } = input;
   const weighted = groups.filter(hasWeight);
@@ -129,7 +143,7 @@ export async function scoreGroups(input: ScoreGroupsInput): Promise<GroupScore[]
     const leftOut = await lossOf(evaluate, candidate(global, others, othersWeight), 'the update without a group');
     scores.push({ ...base, marginal: leftOut - fullLoss, norm: l2(group.sum) / group.totalWeight, cosine: cosineSimilarity(group.sum, total) });
   }
-  return scores;
+  return { scores, fullLoss };
 }
 
 /** Σ weights, summed afresh (not W − w_g) so that "no other group" is exactly 0. */

@@ -52,7 +52,7 @@ export interface FleetMember {
 }
 
 /** Seeded shuffle of 0..n−1. */
-function shuffled(n: number, random: () => number): number[] {
+export function shuffled(n: number, random: () => number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

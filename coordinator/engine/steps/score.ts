@@ -11,10 +11,10 @@
  * refused after this step, so a retry observes the round once.
  */
 import { CohortError } from '../../../core/protocol/errors.js';
-import { scoreGroups } from '../../contribution/group-score.js';
+import { scoreRound } from '../../contribution/group-score.js';
 import { QualityEstimator } from '../../contribution/quality-estimator.js';
 import { isFlagged, qualityFactor } from '../../contribution/quality-rule.js';
-import { need, type RoundOutcome, type RoundScoring, type RoundStep, type RunQuality } from '../round-state.js';
+import { need, type RoundScoring, type RoundStep, type RunQuality } from '../round-state.js';
 
 /** Every survivor's quality as the estimator has it now, with the factor the rule gives it. */
 function survivorQualities(quality: RunQuality, addresses: readonly string[]): RoundScoring['workers'] {
@@ -47,8 +47,7 @@ export const score: RoundStep = {
       quality.estimator = QualityEstimator.fromJSON(before);
     };
     try {
-      const scores = await scoreGroups({ global: state.global, groups, evaluate: (w) => quality.evaluate(w) });
-      const improvement = await roundImprovement(quality, state.global, groups);
+      const { scores, improvement } = await scoreRound({ global: state.global, groups, evaluate: (w) => quality.evaluate(w) });
       quality.estimator.observeScores(state.round, scores, improvement);
       state.scoring = { groups: scores, workers: survivorQualities(quality, survivors) };
     } catch (error) {
@@ -60,12 +59,3 @@ export const score: RoundStep = {
     return undefined;
   },
 };
-
-/** loss(global) − loss(global + Δ), Δ the round's FedAvg delta: what relativeProgress scales by. */
-async function roundImprovement(quality: RunQuality, global: Float32Array, groups: NonNullable<RoundOutcome['groups']>): Promise<number> {
-  const weight = groups.reduce((s, g) => s + g.totalWeight, 0);
-  const next = new Float32Array(global);
-  if (weight > 0) for (const g of groups) for (let i = 0; i < next.length; i++) next[i]! += g.sum[i]! / weight;
-  const [start, end] = [await quality.evaluate(global), await quality.evaluate(next)];
-  return start.loss - end.loss;
-}

@@ -2,7 +2,7 @@
 // weightless and single-group cases; G + 1 evaluations; and a small linear regression trained by
 // honest groups, where a noise group and a zero group score below every honest one.
 import { describe, expect, it } from 'vitest';
-import { cosineSimilarity, relativeProgress, scoreGroups, type GroupSum } from '../../../coordinator/contribution/group-score.js';
+import { cosineSimilarity, relativeProgress, scoreGroups, scoreRound, type GroupSum } from '../../../coordinator/contribution/group-score.js';
 import { seededRandom } from '../../../coordinator/simulate/fleet-spec.js';
 
 /** A loss of ‖w − target‖² (accuracy unused), counting its calls. */
@@ -70,6 +70,18 @@ describe('scoreGroups on hand-made vectors', () => {
     await expect(scoreGroups({ global: new Float32Array(2), groups: [group(['a'], [1], 1)], evaluate: quadratic([0, 0]).evaluate })).rejects.toMatchObject({ code: 'E_STRATEGY_INPUT' });
     const nan = (): Promise<{ loss: number; accuracy: number }> => Promise.resolve({ loss: Number.NaN, accuracy: 0 });
     await expect(scoreGroups({ global: new Float32Array(1), groups: [group(['a'], [1], 1)], evaluate: nan })).rejects.toMatchObject({ code: 'E_INTERNAL' });
+  });
+});
+
+describe('scoreRound', () => {
+  it('adds the round improvement loss(global) − loss(global + Δ) to the scores, in G + 2 evaluations', async () => {
+    // Loss ‖w − (1, 1)‖²; from 0 the two groups' average step (0.5, 0.5) leaves 0.5 of the starting 2.
+    const { evaluate, calls } = quadratic([1, 1]);
+    const groups = [group(['a'], [1, 0], 1), group(['b'], [0, 1], 1)];
+    const { scores, improvement } = await scoreRound({ global: new Float32Array(2), groups, evaluate });
+    expect(improvement).toBeCloseTo(2 - 0.5, 12);
+    expect(scores).toEqual(await scoreGroups({ global: new Float32Array(2), groups, evaluate: quadratic([1, 1]).evaluate }));
+    expect(calls()).toBe(groups.length + 2);
   });
 });
 

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { QualityEstimator } from '../../../coordinator/contribution/quality-estimator.js';
 import { estimatorOptionsFor, isFlagged, parseQualityRule, qualityAdjustedContributions } from '../../../coordinator/contribution/quality-rule.js';
 import { roundReward, splitRound } from '../../../coordinator/ledger/rewards.js';
-import { seededRandom } from '../../../coordinator/simulate/fleet-spec.js';
+import { seededRandom, shuffled } from '../../../coordinator/simulate/fleet-spec.js';
 
 const WORKERS = 100;
 const PER_ROUND = 20;
@@ -39,19 +39,10 @@ interface FleetResult {
   honestFlagged: number;
 }
 
-function shuffle(n: number, random: () => number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
-}
-
 function simulateFleet(seed: number): FleetResult {
   const random = seededRandom(seed);
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const bad = new Set(shuffle(WORKERS, random).slice(0, BAD));
+  const bad = new Set(shuffled(WORKERS, random).slice(0, BAD));
   const freeloader = (u: number): boolean => bad.has(u) && u % 2 === 0;
   const contribution = Array.from({ length: WORKERS }, (_, u) => (freeloader(u) ? 0 : bad.has(u) ? -0.5 - 0.5 * random() : 0.7 + 0.6 * random()));
   const declared = Array.from({ length: WORKERS }, (_, u) => (freeloader(u) ? CAP : 200 + Math.floor(400 * random())));
@@ -62,7 +53,7 @@ function simulateFleet(seed: number): FleetResult {
   let badWeiDeclared = 0n;
   let paidWei = 0n;
   for (let round = 1; round <= ROUNDS; round++) {
-    const selected = shuffle(WORKERS, random).slice(0, PER_ROUND);
+    const selected = shuffled(WORKERS, random).slice(0, PER_ROUND);
     const groups = Array.from({ length: PER_ROUND / GROUP }, (_, g) => selected.slice(g * GROUP, (g + 1) * GROUP));
     estimator.observeRound(round, groups.map((members) => ({
       members: members.map(address),
