@@ -41,10 +41,12 @@ export const broadcast: RoundStep = {
       ...(metrics.accuracy === null ? {} : { accuracy: metrics.accuracy }),
       ...(metrics.loss === null ? {} : { loss: metrics.loss }),
     };
-    // Under contribution scoring each survivor also hears its own quality, and nobody else's.
+    // Under contribution scoring the dashboard gets every survivor's quality, and each survivor its own only.
+    const qualities = new Map([...(state.scoring?.workers ?? [])].map(([address, q]) => [address, { estimate: q.estimate, confidence: q.confidence, factor: q.factor, flagged: q.flagged }]));
+    if (qualities.size > 0) ctx.emit({ type: 'worker-quality', runId: ctx.runId, round: state.round, workers: [...qualities].map(([address, q]) => ({ address, ...q })) });
     for (const worker of ctx.readyWorkers()) {
-      const q = state.scoring?.workers.get(worker.channel.address);
-      worker.channel.send(q ? { ...summary, quality: { estimate: q.estimate, confidence: q.confidence, factor: q.factor, flagged: q.flagged } } : summary);
+      const quality = qualities.get(worker.channel.address);
+      worker.channel.send(quality ? { ...summary, quality } : summary);
     }
     return undefined;
   },

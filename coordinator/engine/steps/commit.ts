@@ -55,10 +55,6 @@ export const commit: RoundStep = {
       },
     );
     ctx.adopt(state.round, next, metrics);
-    if (ctx.quality && state.scoring) {
-      const workers = [...state.scoring.workers].map(([address, q]) => ({ address, estimate: q.estimate, confidence: q.confidence, factor: q.factor, flagged: q.flagged }));
-      ctx.emit({ type: 'worker-quality', runId: ctx.runId, round: state.round, workers });
-    }
     state.committed = { durationMs, examples, trainLoss, contributions };
     return undefined;
   },
