@@ -66,7 +66,7 @@ async function measureRounds(ctx: Ctx): Promise<RoundRow[]> {
       gas.push(res.gasUsed);
       writes.push(await sstores(ctx.provider, res.txHash));
     }
-    const calldata = getBytes(ctx.coordinator.contract.interface.encodeFunctionData('recordRound', [runId, 1, ZeroHash, 0n, packRound(entries), ZeroHash]));
+    const calldata = getBytes(ctx.coordinator.contract.interface.encodeFunctionData('recordRound', [runId, 1, ZeroHash, 0n, packRound(entries), ZeroHash, ZeroHash, "0x"]));
     rows.push({ workers: n, calldataBytes: calldata.length, firstGas: gas[0] ?? 0n, laterGas: gas[1] ?? 0n, sstores: writes[1] ?? { ops: 0, slots: 0 } });
   }
   return rows;

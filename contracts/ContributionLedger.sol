@@ -129,6 +129,8 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
      * @param packed abi.encodePacked((address worker, uint96 amount)[]) for this round.
      * @param roundTotal the sum of the amounts in `packed`; checked off-chain, bounded on-chain by funding.
      * @param cumulativeRoot root over (worker, cumulative amount over all rounds up to this one).
+     * @param assignmentRoot root of the round's scoring-group assignment; emitted only with `scoring`.
+     * @param scoring the round's published scoring record, only emitted (RoundScored); empty without a quality rule.
      */
     function recordRound(
         uint256 runId,
@@ -136,7 +138,9 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
         bytes32 modelHash,
         uint256 roundTotal,
         bytes calldata packed,
-        bytes32 cumulativeRoot
+        bytes32 cumulativeRoot,
+        bytes32 assignmentRoot,
+        bytes calldata scoring
     ) external {
         Run storage run = _existing(runId);
         if (msg.sender != run.coordinator) revert NotCoordinator(runId, msg.sender);
@@ -161,6 +165,7 @@ contract ContributionLedger is IContributionLedger, ReentrancyGuardTransient {
             run.pendingSince = uint64(block.timestamp);
         }
         emit RoundRecorded(runId, round, modelHash, roundTotal, cumulativeRoot, packed);
+        if (scoring.length != 0) emit RoundScored(runId, round, assignmentRoot, scoring);
     }
 
     /**

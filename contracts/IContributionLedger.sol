@@ -51,6 +51,11 @@ interface IContributionLedger {
         bytes32 cumulativeRoot,
         bytes packed
     );
+    /// Emitted with RoundRecorded when the round was paid by a contribution-quality rule: the root of
+    /// the round's scoring-group assignment (leaves (worker, group index)) and `scoring`, the
+    /// ABI-encoded record of the group scores, the rule's parameters and each worker's credited
+    /// work (coordinator/contribution/scoring-record.ts) from which anyone can recompute the list.
+    event RoundScored(uint256 indexed runId, uint256 indexed round, bytes32 assignmentRoot, bytes scoring);
     event Claimed(uint256 indexed runId, address indexed account, uint256 amount, uint256 cumulativeAmount);
     /// A fraud proof rejected `rejectedRoot`: `account` had `claimableAmount` under `claimableRoot`
     /// and only `pendingAmount` under the rejected one. The run is frozen from here.
@@ -111,13 +116,16 @@ interface IContributionLedger {
     function fund(uint256 runId, uint256 amount) external payable;
 
     /// Coordinator only. `cumulativeRoot` covers every worker's total over all rounds so far.
+    /// A non-empty `scoring` is emitted in RoundScored with `assignmentRoot` (empty: no scoring).
     function recordRound(
         uint256 runId,
         uint32 round,
         bytes32 modelHash,
         uint256 roundTotal,
         bytes calldata packed,
-        bytes32 cumulativeRoot
+        bytes32 cumulativeRoot,
+        bytes32 assignmentRoot,
+        bytes calldata scoring
     ) external;
 
     /// Pays `account` (whoever sends it) its cumulative amount less what it was already paid.

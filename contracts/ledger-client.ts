@@ -160,7 +160,15 @@ export async function fundRun(ledger: Ledger, params: FundRunParameters): Promis
 }
 
 export type RecordOutcome = TxResult & { status: 'recorded' | 'already-recorded'; packedBytes: number };
-export type RecordRoundParameters = { runId: bigint; round: number; modelHash?: string; entries: readonly RewardEntry[]; cumulativeRoot: string };
+export type RecordRoundParameters = {
+  runId: bigint;
+  round: number;
+  modelHash?: string;
+  entries: readonly RewardEntry[];
+  cumulativeRoot: string;
+  /** A quality-paid round's published scoring (RoundScored): the group assignment's root and the encoded record. */
+  scoring?: { assignmentRoot: string; record: string } | undefined;
+};
 export type RecordRoundReturnType = RecordOutcome;
 /**
  * Reverts: RunNotFound, NotCoordinator, RunAlreadyEnded, BadPacking, AllocationExceedsFunds; a different
@@ -176,7 +184,8 @@ export type RecordRoundErrorType = TxErrorType | LedgerErrorType<'E_LEDGER_ROUND
  */
 export async function recordRound(ledger: Ledger, params: RecordRoundParameters): Promise<RecordRoundReturnType> {
   const packed = packRound(params.entries);
-  const args = [params.runId, params.round, params.modelHash ?? ZeroHash, sumRound(params.entries), packed, params.cumulativeRoot];
+  const scoring = params.scoring ?? { assignmentRoot: ZeroHash, record: '0x' };
+  const args = [params.runId, params.round, params.modelHash ?? ZeroHash, sumRound(params.entries), packed, params.cumulativeRoot, scoring.assignmentRoot, scoring.record];
   try {
     const receipt = await send(ledger, 'recordRound', args);
     return { ...txResult(receipt), status: 'recorded', packedBytes: (packed.length - 2) / 2 };

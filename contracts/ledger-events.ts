@@ -38,6 +38,27 @@ export async function roundRecords(ledger: Ledger, runId: bigint, filter: { roun
   }));
 }
 
+export interface ScoringRecord extends OnChain {
+  readonly runId: bigint;
+  readonly round: number;
+  readonly assignmentRoot: string;
+  /** The encoded scoring record (coordinator/contribution/scoring-record.ts decodes it). */
+  readonly record: string;
+}
+
+/** RoundScored events of a run, oldest first: the published scoring of quality-paid rounds. */
+export async function scoringRecords(ledger: Ledger, runId: bigint, filter: { round?: number } = {}): Promise<ScoringRecord[]> {
+  const logs = await queryEvents(ledger, 'RoundScored', [runId, filter.round ?? null]);
+  return logs.map((log) => ({
+    txHash: log.transactionHash,
+    blockNumber: log.blockNumber,
+    runId: log.args[0] as bigint,
+    round: Number(log.args[1] as bigint),
+    assignmentRoot: log.args[2] as string,
+    record: log.args[3] as string,
+  }));
+}
+
 /** Claimed events of a run, optionally for one account, oldest first. */
 export async function claimRecords(ledger: Ledger, runId: bigint, filter: { account?: string } = {}): Promise<ClaimRecord[]> {
   const logs = await queryEvents(ledger, 'Claimed', [runId, filter.account ?? null]);

@@ -219,9 +219,17 @@ export class QualityEstimator {
    * and estimates are only relative (see group-score.ts).
    */
   observeScores(round: number, scores: readonly GroupScore[], improvement?: number): RoundObservationSummary {
-    const relative = improvement === undefined ? undefined : relativeProgress(scores, improvement);
-    if (relative) return this.observeRound(round, scores.map((g, i) => ({ members: g.members, score: relative[i]! })), 1);
-    return this.observeRound(round, scores.map((g) => ({ members: g.members, score: g.marginal })));
+    return this.observe(round, observationOf(scores, improvement));
+  }
+
+  /** Records an observation as observationOf gives it (and a RoundScored record publishes it). */
+  observe(round: number, observation: { groups: ReadonlyArray<GroupObservation>; relative: boolean }): RoundObservationSummary {
+    return this.observeRound(round, observation.groups, observation.relative ? 1 : undefined);
+  }
+
+  /** The settings this estimator fits with (published with every scored round). */
+  get settings(): QualityEstimatorOptions {
+    return { ...this.options };
   }
 
   /** Raw scores of the scaleWindow − 1 rounds before `round` that the default scale divided (a caller's scale is another unit). */
@@ -326,6 +334,16 @@ export class QualityEstimator {
     const weight = this.rows.length + priorWeight;
     this.variance = weight > 0 ? (rss + priorWeight * priorVariance) / weight : priorVariance;
   }
+}
+
+/**
+ * What the estimator observes of one round's scores: relativeProgress's absolute scale when the
+ * round's improvement is known and positive, else the raw marginals under the pooled scale.
+ */
+export function observationOf(scores: readonly GroupScore[], improvement?: number): { groups: GroupObservation[]; relative: boolean } {
+  const relative = improvement === undefined ? undefined : relativeProgress(scores, improvement);
+  if (relative) return { groups: scores.map((g, i) => ({ members: [...g.members], score: relative[i]! })), relative: true };
+  return { groups: scores.map((g) => ({ members: [...g.members], score: g.marginal })), relative: false };
 }
 
 function firstIssue(error: z.ZodError): string {

@@ -10,6 +10,7 @@ import type { SecAggGroupSum } from '../../core/secagg/group-unmask.js';
 import type { GroupScore } from '../contribution/group-score.js';
 import type { QualityEstimator } from '../contribution/quality-estimator.js';
 import type { QualityRule } from '../contribution/quality-rule.js';
+import type { RoundScoringRecord, ScoringObservation } from '../contribution/scoring-record.js';
 import type { DpRoundPlan } from '../privacy/dp-round.js';
 import type { RoundAggregate, Strategy } from '../strategy/strategy.js';
 import type { RunStore } from '../store/run-store.js';
@@ -28,7 +29,10 @@ export interface RoundCommit {
   /** Credited work per surviving worker: the examples it processed over all its local epochs, clamped to the run's bound. */
   contributions: ReadonlyArray<{ address: string; examples: number; amount: number }>;
   weights: Float32Array;
+  /** Under a quality rule: what the estimator observed this round, with the rule and its settings, for the ledger to publish. */
+  scoring?: RoundScoringRecord | undefined;
 }
+
 
 /** A worker that contributed to the round, with what it declared. */
 export interface Survivor {
@@ -108,6 +112,8 @@ export interface RoundScoring {
   /** Why the round's groups were not scored, when they were not. */
   skipped?: string | undefined;
   workers: Map<string, { estimate: number; confidence: number; observations: number; factor: number; flagged: boolean }>;
+  /** What the estimator observed (absent when the round was not scored). */
+  observation?: ScoringObservation | undefined;
 }
 
 /** Contribution scoring's part of a run: its rule, its estimator, and the held-out loss it scores with. */

@@ -91,7 +91,7 @@ export async function attachLedger(options: AttachLedgerOptions): Promise<Attach
   let closed: Promise<void> | undefined;
   return {
     onRoundCommit: (commit) => {
-      enqueueRound(tables, { runId: commit.runId, round: commit.round, contributions: commit.contributions, weights: commit.weights, binding });
+      enqueueRound(tables, { runId: commit.runId, round: commit.round, contributions: commit.contributions, weights: commit.weights, scoring: commit.scoring, binding });
       sender.notify();
     },
     checkAllowed: (address) => checkAllowed(allowlist, address),

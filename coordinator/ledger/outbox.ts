@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { CohortError } from '../../core/protocol/errors.js';
 import { RewardTree, accumulate, sumRound, type RewardEntry } from '../../contracts/merkle.js';
 import type { LedgerTables, OutboxPayload } from '../store/ledger-tables.js';
-import { allowlistOf, roundReward, splitRound, type RewardPolicy } from './rewards.js';
+import { assignmentRoot, encodeScoringRecord, type RoundScoringRecord } from '../contribution/scoring-record.js';
+import { allowlistOf, isAllowed, roundReward, splitRound, type RewardPolicy } from './rewards.js';
 
 export type { OutboxPayload, OutboxRow, OutboxStatus } from '../store/ledger-tables.js';
 
@@ -86,6 +87,8 @@ export interface EnqueueInput {
   readonly contributions: ReadonlyArray<{ readonly address: string; readonly amount: number; readonly examples?: number }>;
   readonly weights: Float32Array;
   readonly binding: LedgerBinding;
+  /** Under a quality rule: the round's scoring, published with it so the list can be recomputed from chain data. */
+  readonly scoring?: RoundScoringRecord | undefined;
   readonly now?: number;
 }
 
@@ -120,11 +123,29 @@ export function enqueueRound(tables: LedgerTables, input: EnqueueInput): OutboxP
         roundTotal: split.total.toString(),
         entries: split.entries.map((e) => [e.account, e.amount.toString()] as const),
         cumulativeRoot: RewardTree.build(next).root,
+        scoring: input.scoring && publishedScoring(input, input.scoring, reward),
       };
       return { payload, totals: new Map(split.entries.map(({ account }) => [account, next.get(account) ?? 0n])) };
     },
     input.now,
   );
+}
+
+/**
+ * The RoundScored publication: the round's scoring with the work of every worker the split may
+ * pay (those off the allowlist earn nothing and are left out, which splits the same), the
+ * round's reward and the caps, so that scoring-replay.ts rebuilds this round's list from it.
+ */
+function publishedScoring(input: EnqueueInput, scoring: RoundScoringRecord, reward: bigint): { assignmentRoot: string; record: string } {
+  const allowlist = allowlistOf(input.binding.allowlist);
+  const record = encodeScoringRecord({
+    ...scoring,
+    work: input.contributions.filter((c) => isAllowed(allowlist, c.address)).map((c) => ({ address: c.address, work: c.examples ?? c.amount })),
+    roundReward: reward,
+    perWorkerContributionCap: input.binding.policy.perWorkerContributionCap,
+    perAddressRewardCapWei: input.binding.policy.perAddressRewardCapWei,
+  });
+  return { assignmentRoot: assignmentRoot(scoring.observation?.groups ?? []), record };
 }
 
 /** sha256 of the weights' bytes, as bytes32 hex: anyone holding the model can check it. */

@@ -49,6 +49,7 @@ export async function deliver(ledger: Ledger, row: OutboxRow): Promise<RecordOut
     modelHash: payload.modelHash,
     entries: payloadEntries(payload),
     cumulativeRoot: payload.cumulativeRoot,
+    scoring: payload.scoring,
   });
 }
 

@@ -35,6 +35,8 @@ export interface OutboxPayload {
   readonly entries: ReadonlyArray<readonly [string, string]>;
   /** Root over every address's cumulative reward including this round. */
   readonly cumulativeRoot: string;
+  /** A quality-paid round's published scoring (RoundScored); absent without a quality rule. */
+  readonly scoring?: { readonly assignmentRoot: string; readonly record: string } | undefined;
 }
 
 export type OutboxStatus = 'pending' | 'sent' | 'conflict';

@@ -73,7 +73,7 @@ describe('recording', () => {
     expect(revertName((conflict as { cause?: unknown }).cause)).toBe('RoundAlreadyRecorded');
     await record(runId, 3, [], first.cumulative); // round 2 failed off-chain: gaps are allowed
     await expectRevert(
-      t.asCoordinator.contract.getFunction('recordRound').estimateGas(runId, 2, ZeroHash, 0n, '0x', ZeroHash),
+      t.asCoordinator.contract.getFunction('recordRound').estimateGas(runId, 2, ZeroHash, 0n, '0x', ZeroHash, ZeroHash, '0x'),
       'RoundAlreadyRecorded',
     );
     const status = await runStatus(t.asResearcher, runId);

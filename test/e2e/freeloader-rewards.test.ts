@@ -4,7 +4,8 @@
  * every round through its outbox, and six real `cohort worker` processes training MNIST shards,
  * one of them a freeloader (`--test-freeloader`, test only: it declares an honest round's examples
  * and sends a zero delta). After 5 rounds the freeloader's reward is below a tenth of an honest
- * worker's; `cohort ledger verify` says ok against the chain and the store; everyone claims, and
+ * worker's; `cohort ledger verify` says ok against the chain and the store, and from the chain
+ * alone recomputes every round's list from its published scoring; everyone claims, and
  * what was claimed is exactly what was allocated, within what was funded.
  */
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
@@ -98,6 +99,12 @@ describe('a freeloader under contribution scoring, over real sockets and a real 
       ['verify', '--rpc-url', chain.anvil.rpcUrl, '--ledger', chain.config.ledgerAddress, '--run', chain.chainRunId.toString(), '--store', storePath],
       { out: (line) => void out.push(line) },
     );
+    // From the chain alone: every round's list recomputed from its published scoring (RoundScored)
+    const chainOnly: string[] = [];
+    await ledgerCommand(
+      ['verify', '--rpc-url', chain.anvil.rpcUrl, '--ledger', chain.config.ledgerAddress, '--run', chain.chainRunId.toString(), '--json'],
+      { out: (line) => void chainOnly.push(line) },
+    );
     const audit = await auditRun(chain.reader, chain.chainRunId);
     const earned = keys.map((k) => audit.tree.amountOf(k.address));
     for (const [i, key] of keys.entries()) {
@@ -118,6 +125,7 @@ describe('a freeloader under contribution scoring, over real sockets and a real 
     expect(earned[FREELOADER]! * 10n).toBeLessThan(meanHonest);
     // cohort ledger verify: ok against the chain and the store
     expect([verified, out]).toEqual([0, ['ok']]);
+    expect(JSON.parse(chainOnly[0] ?? '{}')).toEqual({ ok: true, rounds: ROUNDS, scoredRounds: ROUNDS });
     // Claimed = allocated ≤ funded
     const claimed = claims.reduce((s, c) => s + c.amount, 0n);
     expect(claimed).toBe(status.allocated);

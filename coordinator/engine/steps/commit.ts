@@ -51,7 +51,8 @@ export const commit: RoundStep = {
         const strategyState = ctx.strategy.state?.();
         if (strategyState) ctx.store.saveStrategyState(ctx.runId, state.round, strategyState);
         if (ctx.quality) recordScoring(ctx.store, ctx.runId, state.round, state.scoring, ctx.quality.estimator.toJSON());
-        ctx.onRoundCommit?.({ runId: ctx.runId, round: state.round, contributions, weights: next });
+        const scoring = ctx.quality && { observation: state.scoring?.observation, rule: ctx.quality.rule, estimator: ctx.quality.estimator.settings };
+        ctx.onRoundCommit?.({ runId: ctx.runId, round: state.round, contributions, weights: next, scoring });
       },
     );
     ctx.adopt(state.round, next, metrics);

@@ -12,7 +12,7 @@
  */
 import { CohortError } from '../../../core/protocol/errors.js';
 import { scoreRound } from '../../contribution/group-score.js';
-import { QualityEstimator } from '../../contribution/quality-estimator.js';
+import { QualityEstimator, observationOf } from '../../contribution/quality-estimator.js';
 import { isFlagged, qualityFactor } from '../../contribution/quality-rule.js';
 import { need, type RoundScoring, type RoundStep, type RunQuality } from '../round-state.js';
 
@@ -48,8 +48,10 @@ export const score: RoundStep = {
     };
     try {
       const { scores, improvement } = await scoreRound({ global: state.global, groups, evaluate: (w) => quality.evaluate(w) });
-      quality.estimator.observeScores(state.round, scores, improvement);
-      state.scoring = { groups: scores, workers: survivorQualities(quality, survivors) };
+      // The observation is what the ledger publishes (RoundScored), so anyone can replay the estimate.
+      const observation = observationOf(scores, improvement);
+      quality.estimator.observe(state.round, observation);
+      state.scoring = { groups: scores, observation, workers: survivorQualities(quality, survivors) };
     } catch (error) {
       // A held-out loss that is not finite (or groups the scorer refuses) loses the round's scores, not the round.
       if (!(error instanceof CohortError)) throw error;

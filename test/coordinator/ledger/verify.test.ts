@@ -46,8 +46,8 @@ describe('cohort ledger verify', () => {
     const flags = ['--rpc-url', chain.anvil.rpcUrl, '--ledger', chain.config.ledgerAddress, '--run', chain.chainRunId.toString(), '--store', t.path];
 
     // Execute + Assert: honest
-    expect(await verifyRun(chain.reader, chain.chainRunId)).toEqual({ ok: true, rounds: 3 });
-    expect(await verifyRun(chain.reader, chain.chainRunId, store)).toEqual({ ok: true, rounds: 3, storeRunId: 'run-1' });
+    expect(await verifyRun(chain.reader, chain.chainRunId)).toEqual({ ok: true, rounds: 3, scoredRounds: 0 });
+    expect(await verifyRun(chain.reader, chain.chainRunId, store)).toEqual({ ok: true, rounds: 3, scoredRounds: 0, storeRunId: 'run-1' });
     expect(await ledgerCommand(['verify', ...flags], io)).toBe(0);
     expect(out).toEqual(['ok']);
 
