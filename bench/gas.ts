@@ -1,8 +1,9 @@
 /**
  * Gas costs of ContributionLedger on a real anvil: recordRound with 10, 100 and 1 000 workers and
  * claims in ETH and an ERC-20, and with a challenge window: recordRound, a fraud proof (challengeRoot)
- * and the researcher's unfreezeRun. SSTOREs are counted from anvil's opcode trace, to show that the
- * storage a round writes does not grow with the number of workers (only calldata and the event do).
+ * and the researcher's unfreezeRun; and a quality-paid round with its RoundScored publication.
+ * SSTOREs are counted from anvil's opcode trace, to show that the storage a round writes does not
+ * grow with the number of workers (only calldata and the event do).
  *
  *   node --import tsx bench/gas.ts        prints the table
  *   import { run } from './gas.js'        returns it as markdown
@@ -16,6 +17,9 @@ import {
   challengeRoot, claim, connectChain, connectLedger, createRun, fundRun, recordRound, unfreezeRun, walletSigner, type Ledger,
 } from '../contracts/ledger-client.js';
 import { RewardTree, accumulate, packRound, type RewardEntry } from '../contracts/merkle.js';
+import { DEFAULT_ESTIMATOR_OPTIONS } from '../coordinator/contribution/quality-estimator.js';
+import { parseQualityRule } from '../coordinator/contribution/quality-rule.js';
+import { assignmentRoot, encodeScoringRecord } from '../coordinator/contribution/scoring-record.js';
 
 const TARGETS = { ethClaim: 80_000n, tokenClaim: 100_000n };
 const WORKER_COUNTS = [10, 100, 1_000];
@@ -66,7 +70,7 @@ async function measureRounds(ctx: Ctx): Promise<RoundRow[]> {
       gas.push(res.gasUsed);
       writes.push(await sstores(ctx.provider, res.txHash));
     }
-    const calldata = getBytes(ctx.coordinator.contract.interface.encodeFunctionData('recordRound', [runId, 1, ZeroHash, 0n, packRound(entries), ZeroHash, ZeroHash, "0x"]));
+    const calldata = getBytes(ctx.coordinator.contract.interface.encodeFunctionData('recordRound', [runId, 1, ZeroHash, 0n, packRound(entries), ZeroHash, ZeroHash, '0x']));
     rows.push({ workers: n, calldataBytes: calldata.length, firstGas: gas[0] ?? 0n, laterGas: gas[1] ?? 0n, sstores: writes[1] ?? { ops: 0, slots: 0 } });
   }
   return rows;
@@ -132,6 +136,33 @@ async function measureChallenge(ctx: Ctx): Promise<ClaimRow[]> {
   return rows;
 }
 
+/**
+ * A quality-paid round of 20 workers (issue 11's setup): recordRound with and without its
+ * RoundScored publication (4 scoring groups of 5, the rule, and every worker's work).
+ */
+async function measureScored(ctx: Ctx): Promise<ClaimRow[]> {
+  const runId = await newRun(ctx, ZeroAddress, parseEther('1000'));
+  const entries = workers(20, 10n ** 15n);
+  const members = entries.map((e) => e.account);
+  const groups = [0, 1, 2, 3].map((g) => ({ members: members.slice(5 * g, 5 * g + 5), score: 0.9 + g / 17 }));
+  const record = encodeScoringRecord({
+    rule: parseQualityRule({}),
+    estimator: DEFAULT_ESTIMATOR_OPTIONS,
+    observation: { groups, relative: true },
+    work: members.map((address) => ({ address, work: 3_000 })),
+    roundReward: 10n ** 16n,
+  });
+  const scoring = { assignmentRoot: assignmentRoot(groups), record };
+  let cumulative = new Map<string, bigint>();
+  const rows: ClaimRow[] = [];
+  for (const [round, withScoring] of [[0, false], [1, false], [2, true]] as const) {
+    cumulative = accumulate(cumulative, entries);
+    const res = await recordRound(ctx.coordinator, { runId, round, entries, cumulativeRoot: RewardTree.build(cumulative).root, scoring: withScoring ? scoring : undefined });
+    if (round > 0) rows.push({ what: `recordRound, 20 workers, later round${withScoring ? `, with its RoundScored record (${(record.length - 2) / 2} B)` : ''}`, gas: res.gasUsed });
+  }
+  return rows;
+}
+
 async function passTime(provider: JsonRpcProvider, seconds: number): Promise<void> {
   await provider.send('evm_increaseTime', [seconds]);
   await provider.send('evm_mine', []);
@@ -157,6 +188,7 @@ export async function run(): Promise<string> {
       ...(await measureClaims(ctx, token.address, 'ERC-20', TARGETS.tokenClaim)),
     ];
     const challenge = await measureChallenge(ctx);
+    const scored = await measureScored(ctx);
     const info = (await provider.send('anvil_nodeInfo', [])) as { hardFork?: string };
     const fmt = (g: bigint): string => Number(g).toLocaleString('en-US');
     const lines = [
@@ -184,6 +216,12 @@ export async function run(): Promise<string> {
       '',
       'The tables above are runs with no window (0, as on the demo chain). With a window a round also',
       'writes the pending root and its time; the first pending root fills a zero slot, later ones overwrite it.',
+      '',
+      '| paid by a quality rule (rewards.quality) | gas |',
+      '|---|---|',
+      ...scored.map((x) => `| ${x.what} | ${fmt(x.gas)} |`),
+      '',
+      'The RoundScored record is only emitted: its cost is calldata and log data, no storage.',
     ];
     return lines.join('\n');
   } finally {

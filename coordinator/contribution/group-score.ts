@@ -58,7 +58,7 @@ export interface ScoreGroupsInput {
   evaluate(weights: Float32Array): Promise<Evaluation>;
 }
 
-function hasWeight(group: GroupSum): boolean {
+function hasWeight(group: Pick<GroupSum, 'totalWeight'>): boolean {
   return Number.isFinite(group.totalWeight) && group.totalWeight > 0;
 }
 
@@ -81,7 +81,7 @@ export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): nu
   return Math.max(-1, Math.min(1, dot(a, b) / norms));
 }
 
-function checkShapes(input: ScoreGroupsInput): void {
+function checkShapes(input: Pick<ScoreGroupsInput, 'global' | 'groups'>): void {
   input.groups.forEach((group, index) => {
     if (group.sum.length !== input.global.length) {
       throw new CohortError('E_STRATEGY_INPUT', `group ${index}: sum has ${group.sum.length} values, the model ${input.global.length}`);
@@ -170,4 +170,49 @@ export function relativeProgress(scores: readonly GroupScore[], improvement: num
     if (!(g.totalWeight > 0) || !Number.isFinite(g.totalWeight)) return 0;
     return 1 + ((total - g.totalWeight) / g.totalWeight) * (g.marginal / improvement);
   });
+}
+
+export interface FirstOrderInput {
+  /** The model the round started from. */
+  global: Float32Array;
+  groups: ReadonlyArray<GroupSum>;
+  /** ∇ of the held-out mean loss at `global`. */
+  gradient: Float32Array;
+}
+
+/**
+ * First-order scores, when the coordinator can take the held-out loss's gradient at the round's
+ * starting model (one backward pass over the held-out set instead of G + 2 evaluations):
+ *
+ *   marginal_g = −∇L · m_g          (m_g = sum_g ÷ w_g, the group's mean delta)
+ *   improvement = −∇L · Δ           (Δ, the round's FedAvg delta)
+ *   progress_g = marginal_g ÷ improvement
+ *
+ * the improvement each update brings to first order, the linearisation of loss(global) −
+ * loss(global + m_g), and to first order the same ratio relativeProgress gives (1: as good as
+ * the round's average, 0: no progress, < 0: harmful). Being linear in the update, a group's
+ * marginal is exactly the weighted mean of what its members' updates would score alone, which is
+ * the model quality-estimator.ts fits; a leave-one-out loss is not, and its curvature and the
+ * interplay of groups made it too noisy to tell a random update from an honest one (see
+ * BENCHMARKS.md, "Contribution"). A random direction scores about 0 (it is orthogonal to the
+ * gradient in high dimension), a zero update 0, a label-flipping one below 0. `progress` is
+ * undefined when the round's update does not descend to first order (improvement ≤ 0).
+ */
+export function scoreGroupsFirstOrder(input: FirstOrderInput): { scores: GroupScore[]; improvement: number; progress: number[] | undefined } {
+  checkShapes(input);
+  if (input.gradient.length !== input.global.length) {
+    throw new CohortError('E_STRATEGY_INPUT', `the gradient has ${input.gradient.length} values, the model ${input.global.length}`);
+  }
+  const weighted = input.groups.filter(hasWeight);
+  const total = new Float64Array(input.global.length);
+  for (const group of weighted) for (let i = 0; i < total.length; i++) total[i]! += group.sum[i]!;
+  const totalWeight = sumOfWeights(weighted);
+  const improvement = totalWeight > 0 ? -dot(input.gradient, total) / totalWeight : 0;
+  const scores = input.groups.map((group): GroupScore => {
+    const base = { members: [...group.members], totalWeight: group.totalWeight };
+    if (!hasWeight(group)) return { ...base, marginal: 0, norm: 0, cosine: 0 };
+    return { ...base, marginal: -dot(input.gradient, group.sum) / group.totalWeight, norm: l2(group.sum) / group.totalWeight, cosine: cosineSimilarity(group.sum, total) };
+  });
+  const progress = Number.isFinite(improvement) && improvement > 0 ? scores.map((g) => (hasWeight(g) ? g.marginal / improvement : 0)) : undefined;
+  return { scores, improvement, progress };
 }

@@ -123,6 +123,8 @@ export interface RunQuality {
   estimator: QualityEstimator;
   /** Loss and accuracy on the coordinator's held-out set (the scoring needs one). */
   evaluate(weights: Float32Array): Promise<{ loss: number; accuracy: number }>;
+  /** ∇ of the held-out mean loss, when the evaluator has it: scores are then first-order marginals. */
+  lossGradient?: ((weights: Float32Array) => Promise<Float32Array>) | undefined;
 }
 
 /** What the steps may use of the engine. */

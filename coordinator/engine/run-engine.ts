@@ -33,6 +33,8 @@ export type { WorkerStats } from './worker-stats.js';
 
 export interface Evaluator {
   evaluate(weights: Float32Array): Promise<{ accuracy: number; loss: number }>;
+  /** ∇ of the held-out mean loss at `weights`, flat; when present, contribution scoring scores to first order with it. */
+  lossGradient?(weights: Float32Array): Promise<Float32Array>;
 }
 
 export interface RunSummary {

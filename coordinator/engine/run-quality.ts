@@ -9,13 +9,14 @@ import { QualityEstimator } from '../contribution/quality-estimator.js';
 import { estimatorOptionsFor } from '../contribution/quality-rule.js';
 import type { RunStore } from '../store/run-store.js';
 import type { RunQuality } from './round-state.js';
+import type { Evaluator } from './run-engine.js';
 import type { RunConfig } from './run-config.js';
 
 export function openRunQuality(
   config: RunConfig,
   store: RunStore,
   runId: string,
-  evaluator: { evaluate(weights: Float32Array): Promise<{ accuracy: number; loss: number }> } | undefined,
+  evaluator: Evaluator | undefined,
 ): RunQuality | undefined {
   const rule = config.quality;
   if (!rule) return undefined;
@@ -24,5 +25,6 @@ export function openRunQuality(
   }
   const saved = store.quality.state(runId);
   const estimator = saved ? QualityEstimator.fromJSON(saved.state) : new QualityEstimator(estimatorOptionsFor(rule));
-  return { rule, estimator, evaluate: (weights) => evaluator.evaluate(weights) };
+  const gradient = evaluator.lossGradient?.bind(evaluator);
+  return { rule, estimator, evaluate: (weights) => evaluator.evaluate(weights), lossGradient: gradient };
 }

@@ -7,6 +7,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { buildModel } from '../../core/models/builtin.js';
 import type { ModelSpec } from '../../core/protocol/messages.js';
 import { evaluateModel } from '../../core/train/evaluate.js';
+import { lossGradient } from '../../core/train/loss-gradient.js';
 import { getFlatWeights, setFlatWeights } from '../../core/train/weights.js';
 import type { LocalDataset } from '../../core/data/dataset.js';
 import type { Evaluator } from '../engine/run-engine.js';
@@ -37,6 +38,13 @@ export class ModelHost implements Evaluator {
     setFlatWeights(this.model, weights);
     const { accuracy, loss } = await evaluateModel(this.model, this.testSet, 1000);
     return { accuracy, loss };
+  }
+
+  /** ∇ of the held-out mean loss at `weights` (contribution scoring's first-order marginals). */
+  async lossGradient(weights: Float32Array): Promise<Float32Array> {
+    if (!this.testSet) throw new Error('no held-out set');
+    setFlatWeights(this.model, weights);
+    return (await lossGradient(this.model, this.testSet, 1000)).gradient;
   }
 
   dispose(): void {

@@ -3,7 +3,8 @@
  * an adversary (fleet-spec.ts) cheats in its documented way. Each reply is held by the fleet clock
  * until the client's simulated finish time: its local steps × its speed factor × baseStepSeconds.
  *
- *   zero       declares the per-worker cap (maxExamplesPerWorker) and sends an all-zero delta;
+ *   zero       declares the most work the round credits (maxExamplesPerWorker examples over every
+ *              local epoch) and sends an all-zero delta;
  *   noise      trains (for a plausible norm), then sends a random direction of that norm — or of
  *              the DP clip norm when DP clips — each coordinate within SecAgg+'s clip range;
  *   labelflip  trains on permuted labels (y → (y + 1) mod classes);
@@ -80,8 +81,9 @@ export class ClientBehaviour {
     const { pool, indices, member } = this.o;
     switch (member.role) {
       case 'zero': {
+        // The most work the round credits: the cap's worth of examples over every local epoch, as an honest client processes them.
         const steps = localSteps(message.config, this.o.maxExamplesPerWorker);
-        return { delta: new Float32Array(message.weights.length), examples: this.o.maxExamplesPerWorker, steps, loss: 0, accuracy: 0, trainMs: 0 };
+        return { delta: new Float32Array(message.weights.length), examples: steps * message.config.batchSize, steps, loss: 0, accuracy: 0, trainMs: 0 };
       }
       case 'noise': {
         const honest = await pool.train(message.weights, indices, message.config, signal);

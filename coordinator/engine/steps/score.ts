@@ -1,6 +1,7 @@
 /**
  * Step `score` (rounds of a run with a `rewards.quality` rule): scores the round's SecAgg+ scoring
- * groups by what each did for the model on the coordinator's held-out set (leave-one-group-out,
+ * groups by what each did for the model on the coordinator's held-out set (first-order marginals
+ * on the held-out gradient when the evaluator has one, else leave-one-group-out losses:
  * coordinator/contribution/group-score.ts), feeds the scores to the run's quality estimator, and
  * reads every survivor's quality back for `commit`, which credits declared work × quality factor.
  *
@@ -11,7 +12,8 @@
  * refused after this step, so a retry observes the round once.
  */
 import { CohortError } from '../../../core/protocol/errors.js';
-import { scoreRound } from '../../contribution/group-score.js';
+import { scoreGroupsFirstOrder, scoreRound, type GroupScore, type GroupSum } from '../../contribution/group-score.js';
+import type { ScoringObservation } from '../../contribution/scoring-record.js';
 import { QualityEstimator, observationOf } from '../../contribution/quality-estimator.js';
 import { isFlagged, qualityFactor } from '../../contribution/quality-rule.js';
 import { need, type RoundScoring, type RoundStep, type RunQuality } from '../round-state.js';
@@ -25,6 +27,22 @@ function survivorQualities(quality: RunQuality, addresses: readonly string[]): R
     workers.set(address, { ...q, flagged, factor: flagged ? 0 : qualityFactor(q.estimate, q.confidence, quality.rule) });
   }
   return workers;
+}
+
+/**
+ * First-order marginals when the evaluator gives the held-out gradient (one backward pass; see
+ * scoreGroupsFirstOrder), else leave-one-group-out losses (G + 2 evaluations).
+ */
+async function scoreGroupsOfRound(quality: RunQuality, global: Float32Array, groups: ReadonlyArray<GroupSum>): Promise<{ scores: GroupScore[]; observation: ScoringObservation }> {
+  if (quality.lossGradient) {
+    const gradient = await quality.lossGradient(global);
+    for (const v of gradient) if (!Number.isFinite(v)) throw new CohortError('E_INTERNAL', 'scoring groups: the held-out gradient holds NaN or Infinity');
+    const { scores, progress } = scoreGroupsFirstOrder({ global, groups, gradient });
+    if (progress) return { scores, observation: { groups: scores.map((g, i) => ({ members: g.members, score: progress[i]! })), relative: true } };
+    return { scores, observation: observationOf(scores) };
+  }
+  const { scores, improvement } = await scoreRound({ global, groups, evaluate: (w) => quality.evaluate(w) });
+  return { scores, observation: observationOf(scores, improvement) };
 }
 
 export const score: RoundStep = {
@@ -47,9 +65,8 @@ export const score: RoundStep = {
       quality.estimator = QualityEstimator.fromJSON(before);
     };
     try {
-      const { scores, improvement } = await scoreRound({ global: state.global, groups, evaluate: (w) => quality.evaluate(w) });
+      const { scores, observation } = await scoreGroupsOfRound(quality, state.global, groups);
       // The observation is what the ledger publishes (RoundScored), so anyone can replay the estimate.
-      const observation = observationOf(scores, improvement);
       quality.estimator.observe(state.round, observation);
       state.scoring = { groups: scores, observation, workers: survivorQualities(quality, survivors) };
     } catch (error) {

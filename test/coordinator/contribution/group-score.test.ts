@@ -2,7 +2,7 @@
 // weightless and single-group cases; G + 1 evaluations; and a small linear regression trained by
 // honest groups, where a noise group and a zero group score below every honest one.
 import { describe, expect, it } from 'vitest';
-import { cosineSimilarity, relativeProgress, scoreGroups, scoreRound, type GroupSum } from '../../../coordinator/contribution/group-score.js';
+import { cosineSimilarity, relativeProgress, scoreGroups, scoreGroupsFirstOrder, scoreRound, type GroupSum } from '../../../coordinator/contribution/group-score.js';
 import { seededRandom } from '../../../coordinator/simulate/fleet-spec.js';
 
 /** A loss of ‖w − target‖² (accuracy unused), counting its calls. */
@@ -158,5 +158,29 @@ describe('scoreGroups on a small linear regression', () => {
     const relative = relativeProgress(scores, mse(global, heldOut) - mse(full, heldOut))!;
     expect(Math.min(relative[0]!, relative[1]!)).toBeGreaterThan(1);
     expect(Math.abs(relative[3]!)).toBeLessThan(0.5);
+  });
+});
+
+describe('scoreGroupsFirstOrder', () => {
+  it('scores −∇L · mean delta, linear in the members, and the progress ratio to the round', () => {
+    // ∇L = [−1, −2, 0]: A's mean [1, 0, 0] → 1; B's mean [0, 3, 4] → 6; Δ = [2/3, 1, 4/3] → 2/3 + 2 = 8/3.
+    const gradient = Float32Array.from([-1, -2, 0]);
+    const { scores, improvement, progress } = scoreGroupsFirstOrder({ global: new Float32Array(3), groups: [group(['a1', 'a2'], [2, 0, 0], 2), group(['b1'], [0, 3, 4], 1)], gradient });
+    expect(scores.map((s) => s.marginal)).toEqual([1, 6]);
+    expect(scores.map((s) => s.norm)).toEqual([1, 5]);
+    expect(improvement).toBeCloseTo(8 / 3, 12);
+    expect(progress![0]).toBeCloseTo(3 / 8, 12);
+    expect(progress![1]).toBeCloseTo(18 / 8, 12);
+    // The weighted mean of the progress ratios is 1: the round's average.
+    expect((2 * progress![0]! + progress![1]!) / 3).toBeCloseTo(1, 12);
+  });
+
+  it('gives a zero group 0, a weightless one zeros, and no progress when the round does not descend', () => {
+    const gradient = Float32Array.from([1, 0]);
+    const ascent = scoreGroupsFirstOrder({ global: new Float32Array(2), groups: [group(['a'], [1, 0], 1), group(['z'], [0, 0], 1), group(['w'], [5, 5], 0)], gradient });
+    expect(ascent.scores.map((s) => s.marginal)).toEqual([-1, -0, 0]);
+    expect(ascent.improvement).toBeCloseTo(-0.5, 12);
+    expect(ascent.progress).toBeUndefined();
+    expect(() => scoreGroupsFirstOrder({ global: new Float32Array(2), groups: [], gradient: new Float32Array(3) })).toThrow(expect.objectContaining({ code: 'E_STRATEGY_INPUT' }));
   });
 });

@@ -5,11 +5,12 @@
 // harmful workers −0.5 to −1. Ten seeded fleets; every round is paid as the ledger would pay it
 // (splitRound over the quality-adjusted amounts), with the rule's defaults.
 //
-// Measured with these seeds: the bad workers earn 0.89% of the budget pooled over the ten fleets
-// (six fleets 0%, the worst 6.8%: a freeloader whose groups happened to score well, paid in rounds
-// where few others cleared the bar), against 35% when paid by declared work alone; 31.5% of the
-// budget stays unallocated (rounds where nobody is confidently good); ranking AUC 0.86 to 0.955.
-// Over seeds 1 to 30: 0.54% pooled, one fleet of 30 above 5%.
+// Measured with these seeds: the bad workers earn 0.90% of the budget pooled over the ten fleets
+// (six fleets 0%, the worst 7.4%: a freeloader whose groups happened to score well, paid in rounds
+// where few others cleared the bar), against 35% when paid by declared work alone; 32.5% of the
+// budget stays unallocated (rounds where nobody is confidently good); ranking AUC 0.853 to 0.956.
+// Over seeds 1 to 30: 0.51% pooled, one fleet of 30 above 5%. (Before the estimator weighted
+// rounds by their residuals: 0.89%, worst 6.8%, 31.5%, AUC 0.86 to 0.955; seeds 1–30 0.54%.)
 import { describe, expect, it } from 'vitest';
 import { QualityEstimator } from '../../../coordinator/contribution/quality-estimator.js';
 import { estimatorOptionsFor, isFlagged, parseQualityRule, qualityAdjustedContributions } from '../../../coordinator/contribution/quality-rule.js';

@@ -1,5 +1,6 @@
 /**
- * Contribution scoring end to end over the in-memory twin (rewards.quality): real SecAgg+
+ * Contribution scoring end to end over the in-memory twin (rewards.quality), by leave-one-group-out
+ * losses and to first order on the held-out gradient: real SecAgg+
  * clients and server, real store. Ten workers, two of them freeloaders that declare the cap and
  * send a zero delta; the honest ones move the model toward a target, and the held-out loss is the
  * distance to it. Over the rounds the freeloaders' quality falls to nothing and their credited
@@ -61,19 +62,22 @@ describe('scored rounds (rewards.quality)', () => {
   const dir = scratchDir();
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('pays the honest workers and starves two freeloaders, with every group score stored', async () => {
+  // Scored by leave-one-group-out losses (an evaluator without a gradient) and to first order (with one).
+  it.each([['leave-one-group-out losses', false], ['first-order marginals', true]])('pays the honest workers and starves two freeloaders, with every group score stored (%s)', async (_name, withGradient) => {
     // Prepare: 2NN-sized weights, but the loss is the squared distance to a fixed target
     let target: Float32Array = new Float32Array(0);
+    const gradient = (weights: Float32Array): Promise<Float32Array> => Promise.resolve(weights.map((w, i) => (2 * (w - target[i]!)) / weights.length));
     const coordinator = await startCoordinator({
       host: '127.0.0.1',
       port: 0,
-      storePath: join(dir, 'scored.sqlite'),
+      storePath: join(dir, `scored-${String(withGradient)}.sqlite`),
       evaluator: {
         evaluate: async (weights) => {
           let sum = 0;
           for (let i = 0; i < weights.length; i++) sum += (weights[i]! - target[i]!) ** 2;
           return { loss: sum / weights.length, accuracy: 0 };
         },
+        ...(withGradient ? { lossGradient: gradient } : {}),
       },
       config: parseRunConfig({
         model: { kind: 'builtin', name: '2nn' },
