@@ -12,9 +12,11 @@ import { connectChain, connectLedger } from '../contracts/ledger-client.js';
 
 const VERIFY_HELP = `cohort ledger verify --rpc-url URL --ledger ADDRESS --run N [--store PATH] [--from-block N] [--json]
 
-Rebuilds every recorded root of run N from the chain's events and, with the coordinator's run store
-(--store), every recorded list from its contributions under the run's reward rule. Prints ok, or
-the first round that does not match and why (exit 1). Needs no key.`;
+Rebuilds every recorded root of run N from the chain's events; for a run paid by a quality rule,
+recomputes every recorded list from its published scoring (RoundScored events) alone; and, with
+the coordinator's run store (--store), every recorded list from its contributions under the run's
+reward rule. Prints ok, or the first round that does not match and why (exit 1). Needs no key.
+--json prints { ok, rounds, scoredRounds, storeRunId, mismatch }.`;
 
 export async function verifyCommand(argv: string[], io: { out(line: string): void }): Promise<number> {
   const values = parseFlags('ledger verify', argv, {
