@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { drawFleet } from '../coordinator/simulate/fleet-spec.js';
 import { classByAddress, rewardShares } from '../coordinator/simulate/fleet-report.js';
 import { RunStore } from '../coordinator/store/run-store.js';
+import { sweep } from './contribution-sweep.js';
 import { ModelHost } from '../coordinator/evaluation/model-host.js';
 import { loadMnistTestSet } from '../coordinator/evaluation/mnist-test-set.js';
 import { toRunPlan } from '../coordinator/run-file/to-run-config.js';
@@ -42,7 +43,7 @@ async function heldOutMs(): Promise<{ evaluation: number; gradient: number }> {
 
 const adversaryShare = (share: Record<string, number>): number => Object.entries(share).filter(([k]) => k !== 'honest').reduce((s, [, v]) => s + v, 0);
 
-async function runWith(minGroupSize: number, honestOnly = false): Promise<{ row: string; accuracy: number | null }> {
+async function runWith(minGroupSize: number, honestOnly = false): Promise<{ row: string; accuracy: number | null; margins: string }> {
   const loaded = loadRunFile(FILE);
   const simulation = honestOnly && loaded.simulation ? { ...loaded.simulation, adversaries: [] } : loaded.simulation;
   const file = { ...loaded, simulation, rewards: { ...loaded.rewards, quality: { ...loaded.rewards?.quality, minGroupSize } } };
@@ -62,7 +63,7 @@ async function runWith(minGroupSize: number, honestOnly = false): Promise<{ row:
     const perRound = summary.history.reduce((s, h) => s + h.durationMs, 0) / Math.max(1, summary.history.length) / 1000;
     const accuracy = summary.accuracy === null ? '—' : `${(summary.accuracy * 100).toFixed(2)}%`;
     const row = `| ${label} | ${Math.floor(PER_ROUND / minGroupSize)} | **${adversaryShare(share).toFixed(3)}** (${parts}) | ${adversaryShare(declared).toFixed(3)} | ${(share.honest ?? 0).toFixed(3)} | ${accuracy} | ${perRound.toFixed(1)} s | ${(summary.elapsedMs / 60_000).toFixed(1)} min |`;
-    return { row, accuracy: summary.accuracy };
+    return { row, accuracy: summary.accuracy, margins: honestOnly ? '' : sweep(storePath, FILE, CLIENTS) };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -80,6 +81,11 @@ export async function run(): Promise<string> {
     ...runs.map((r) => r.row),
     '',
     `Accuracy, all honest minus groups of 5 with adversaries: ${gap} points.`,
+    '',
+    'The margin against what it costs, replayed from the groups-of-5 run\'s stored group scores (bench/contribution-sweep.ts):',
+    '',
+    runs[0]!.margins,
+    '',
     `Scoring's extra time per round on this machine: one held-out gradient (2NN, 10k MNIST test images) ${timing.gradient.toFixed(0)} ms, whatever the number of groups, besides the per-group unmasking; the leave-one-group-out losses it replaced cost G + 2 evaluations of ${timing.evaluation.toFixed(0)} ms each (${((6 * timing.evaluation) / 1000).toFixed(2)} s with groups of 5).`,
   ].join('\n');
 }
