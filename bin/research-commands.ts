@@ -43,7 +43,7 @@ of worker threads. Each client holds its MNIST shard (FILE's partition over N cl
   --rounds R               rounds to run (default: FILE's rounds)
   --clients-per-round K    updates per round (default: FILE's clientsPerRound, else 10% of N, at least minClients)
   --over-select X          overrides FILE's overSelect: select ⌈K × X⌉ clients, close once K are in (default 1.3)
-  --mode sync              round mode (only "sync" today; "async" is not built yet)
+  --mode sync|async        overrides FILE's mode: synchronous rounds, or asynchronous FedBuff versions
   --threads T              training threads (default: the number of CPU cores)
   --store PATH             keep the run store here, e.g. for \`cohort export\` (default: a temporary file)
   --json                   print only the final summary as JSON on stdout; progress goes to stderr`;
@@ -135,11 +135,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   return runServe(options);
 }
 
-/** `--mode`: only synchronous rounds exist today (issue 10's async FedBuff is future work). */
-function simulateModeFlag(mode: string | undefined): void {
-  if (mode === undefined || mode === 'sync') return;
-  if (mode === 'async') throw new CohortError('E_CONFIG_INVALID', 'mode: "async" is not built yet; only "sync" rounds can be simulated today');
-  throw new CohortError('E_CONFIG_INVALID', `mode: --mode expects "sync", got '${mode}'`);
+/** `--mode sync|async`: overrides the file's mode. */
+function modeFlag(mode: string | undefined): 'sync' | 'async' | undefined {
+  if (mode === undefined || mode === 'sync' || mode === 'async') return mode;
+  throw new CohortError('E_CLI_USAGE', `--mode expects "sync" or "async", got '${mode}'`);
 }
 
 export async function simulateCommand(argv: string[]): Promise<number> {
@@ -154,7 +153,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     store: { type: 'string' },
     json: { type: 'boolean' },
   });
-  simulateModeFlag(stringFlag(values, 'mode'));
+  const mode = modeFlag(stringFlag(values, 'mode'));
   if (values.clients === undefined) throw new CohortError('E_CLI_USAGE', 'cohort simulate: --clients N is required');
   const clients = intFlag(values, 'clients', 0, 1, 100_000);
   const rounds = intFlag(values, 'rounds', undefined, 1, 100_000);
@@ -165,7 +164,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   // McMahan et al.'s C = 0.1 unless the file or the flag says otherwise; never fewer than a round needs.
   const fallback = Math.min(clients, Math.max(loaded.minClients ?? (secure ? 3 : 1), Math.ceil(clients / 10)));
   const clientsPerRound = intFlag(values, 'clients-per-round', loaded.clientsPerRound ?? fallback, 1, clients);
-  const plan: RunPlan = { ...toRunPlan(loaded, { population: clients, rounds, clientsPerRound, overSelect: overSelectFlag(values) }), ledger: undefined };
+  const plan: RunPlan = { ...toRunPlan(loaded, { population: clients, rounds, clientsPerRound, overSelect: overSelectFlag(values), mode }), ledger: undefined };
   const out = json ? process.stderr : process.stdout;
   if (loaded.chain || loaded.rewards?.budget !== undefined) out.write('note: the chain and the budget are ignored: simulated clients are not paid (rewardShare is computed)\n');
   if (loaded.rewards?.quality) out.write('note: contribution scoring on (rewards.quality): rewardShare counts declared work × quality factor\n');

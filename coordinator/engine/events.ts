@@ -18,6 +18,8 @@ export type EngineEvent =
       dropped: Array<{ address: string; reason: string }>;
       /** Over-selection: selected workers the round closed without (cancelled stragglers). */
       stragglersCut?: number;
+      /** Async mode: versions the applied group lagged behind (its update counted 1/√(1 + staleness)). */
+      staleness?: number;
       backends: string[];
     }
   | { type: 'stage-completed'; runId: string; round: number; stage: string; seconds: number }

@@ -95,6 +95,8 @@ export interface RoundState {
   outcome?: RoundOutcome;
   /** The sum the strategy aggregated (after differential privacy's central noise). */
   aggregate?: RoundAggregate;
+  /** Async mode: the applied group's staleness (versions since it started), its weight 1/√(1 + s), and its group id. */
+  staleness?: { versions: number; weight: number; group: number } | undefined;
   /** The candidate next global model. */
   next?: Float32Array;
   /** Undo what `aggregate` did to the strategy's server state, for a round refused after it. */
@@ -138,8 +140,8 @@ export interface RoundContext {
   readyWorkers(): ReadyWorker[];
   stats: Map<string, WorkerStats>;
   emit(event: EngineEvent): void;
-  /** Makes `collector` the one the engine routes workers' round messages to (undefined: none). */
-  setCollector(collector: RoundCollector | undefined): void;
+  /** Routes workers' messages for `round` to `collector` (undefined: none). Async groups each have their own. */
+  setCollector(round: number, collector: RoundCollector | undefined): void;
   /** Why the run is stopping, once stop() was called. */
   stopReason(): string | undefined;
   evaluate(round: number, weights: Float32Array): Promise<{ accuracy: number | null; loss: number | null }>;

@@ -8,6 +8,7 @@ import { modelSpecSchema, partitionSpecSchema } from '../../core/protocol/messag
 import { qualityRuleSchema } from '../contribution/quality-rule.js';
 import { privacyConfigSchema } from '../privacy/dp-config.js';
 import { strategySpecSchema } from '../strategy/strategy-spec.js';
+import { MAX_STALENESS_DEFAULT, asyncConfigIssue } from './async-config.js';
 
 /** ⌈clientsPerRound × 1.3⌉ selected by default: a round closes without its slowest ~23%. */
 export const OVER_SELECT_DEFAULT = 1.3;
@@ -26,6 +27,14 @@ export const runConfigSchema = z
      * and the round closes once clientsPerRound results are in; the rest are cancelled.
      */
     overSelect: z.number().min(1, 'overSelect must be at least 1 (1 selects exactly clientsPerRound)').max(100).default(OVER_SELECT_DEFAULT),
+    /** "sync" rounds, or "async" buffered aggregation (FedBuff: async-config.ts, async-runner.ts). */
+    mode: z.enum(['sync', 'async']).default('sync'),
+    /** Async: updates applied together as one model version; a secure group closes at this many masked inputs. */
+    bufferSize: z.number().int('bufferSize must be a whole number of updates').min(1, 'bufferSize must be at least 1').max(100_000).optional(),
+    /** Async: versions an update may lag behind the model it is applied to. */
+    maxStaleness: z.number().int('maxStaleness must be a whole number of versions').min(0, 'maxStaleness must be at least 0 (0 applies only updates made on the current version)').max(100_000).default(MAX_STALENESS_DEFAULT),
+    /** Async: groups training at once, at most (default: as many as the free workers fill). */
+    maxConcurrentGroups: z.number().int().min(1).max(100_000).optional(),
     /** Deadline for each round's updates, from the moment the round starts. */
     roundTimeoutMs: z.number().int().min(100),
     /** How often a failed round is retried before the run stops. */
@@ -118,6 +127,10 @@ export const runConfigSchema = z
     // One group is no comparison: a round needs two groups of minGroupSize to be scored at all.
     message: 'contribution scoring needs rounds of at least 2 × minGroupSize workers (raise clientsPerRound or minClients, or lower rewards.quality.minGroupSize)',
     path: ['quality', 'minGroupSize'],
+  })
+  .superRefine((c, ctx) => {
+    const issue = asyncConfigIssue(c);
+    if (issue) ctx.addIssue({ code: 'custom', path: [issue[0]], message: issue[1] });
   })
   .refine((c) => c.secureAggregation === false || Math.max(c.minClients, c.clientsPerRound ?? 0) >= 3, {
     message: 'secure aggregation needs at least 3 workers per round (raise minClients, or turn secure aggregation off)',

@@ -26,6 +26,8 @@ import type { RunConfig } from './run-config.js';
 import type { RoundCommit, RoundContext, RunQuality } from './round-state.js';
 import { runRoundSteps, SCORED_SYNC_ROUND, SYNC_ROUND } from './round-kinds.js';
 import { openRunQuality } from './run-quality.js';
+import { runAsyncVersions } from './async-runner.js';
+import { WakeSignal } from './wake-signal.js';
 import { noteResultArrived, statsForReady, type WorkerStats } from './worker-stats.js';
 
 export type { RoundCommit } from './round-state.js';
@@ -78,12 +80,12 @@ export class RunEngine {
   private readonly ready = new Map<string, ReadyWorker>();
   private readonly stats = new Map<string, WorkerStats>();
   private readonly listeners = new Set<EngineListener>();
-  /** The open round's collector: where workers' round messages go. */
-  private collector: RoundCollector | undefined;
+  /** The open rounds' collectors (one in sync mode; one per group in async), by the round their messages name. */
+  private readonly collectors = new Map<number, RoundCollector>();
   private stopRequested: string | undefined;
   private suspended = false;
   private paused = false;
-  private wakeUp: (() => void) | undefined;
+  private readonly wake = new WakeSignal();
   private lastMetrics: { accuracy: number | null; loss: number | null } = { accuracy: null, loss: null };
   private summary: RunSummary | undefined;
   /** Contribution scoring, when the run has a quality rule. */
@@ -145,7 +147,7 @@ export class RunEngine {
     this.ready.set(worker.channel.address, worker);
     this.stats.set(worker.channel.address, statsForReady(worker, this.stats.get(worker.channel.address)));
     this.emit({ type: 'worker-ready', address: worker.channel.address, kind: worker.channel.kind, backend: worker.backend, examples: worker.examples });
-    this.wakeUp?.();
+    this.wake.signal();
   }
 
   /** A worker's connection ended (or was replaced): it leaves the pool and any open round. */
@@ -154,7 +156,7 @@ export class RunEngine {
     if (current?.channel.sessionId !== channel.sessionId) return;
     this.ready.delete(channel.address);
     this.options.federatedEvaluation?.onDisconnect(channel.address);
-    this.collector?.onDisconnect(channel.address, reason);
+    for (const collector of this.collectors.values()) collector.onDisconnect(channel.address, reason);
     this.emit({ type: 'worker-left', address: channel.address, reason });
   }
 
@@ -176,15 +178,22 @@ export class RunEngine {
 
   /** Under secure aggregation: a worker's reply to a SecAgg+ stage. */
   async onSecAggReply(channel: WorkerChannel, reply: SecAggReply): Promise<void> {
-    if (!this.collector) throw new CohortError('E_SECAGG_STAGE', `no secure round is open (round ${reply.round})`);
-    await this.collector.onStageReply(channel, reply);
+    const collector = this.collectors.get(reply.round);
+    if (!collector) throw new CohortError('E_SECAGG_STAGE', `no secure round ${reply.round} is open`);
+    await collector.onStageReply(channel, reply);
   }
 
   /** A training result (update or declared metrics) goes to the open round, whatever its kind. */
   private onResult(channel: WorkerChannel, message: UpdateMessage | TrainedMessage): void {
-    if (!this.collector) throw new CohortError('E_UPDATE_STALE', `no round is open (got ${message.type === 'update' ? 'an update' : 'trained'} for round ${message.round})`);
+    const collector = this.collectors.get(message.round);
+    if (!collector) {
+      const what = message.type === 'update' ? 'an update' : 'trained';
+      // In async mode `round` names a group, each training on the model version it was given.
+      const open = this.config.mode === 'async' ? `no group ${message.round} is open: this coordinator never gave that model to train, or no longer takes it` : `no round ${message.round} is open`;
+      throw new CohortError('E_UPDATE_STALE', `${open} (got ${what})`);
+    }
     noteResultArrived(this.stats, channel.address);
-    this.collector.onResult(channel, message);
+    collector.onResult(channel, message);
   }
 
   get isPaused(): boolean {
@@ -202,7 +211,7 @@ export class RunEngine {
     if (!this.paused) return;
     this.paused = false;
     this.emit({ type: 'run-resumed', runId: this.runId });
-    this.wakeUp?.();
+    this.wake.signal();
   }
 
   /**
@@ -213,8 +222,8 @@ export class RunEngine {
     this.stopRequested = reason;
     this.suspended = suspend;
     this.options.federatedEvaluation?.cancel();
-    this.collector?.cancel(reason);
-    this.wakeUp?.();
+    for (const collector of this.collectors.values()) collector.cancel(reason);
+    this.wake.signal();
   }
 
   get result(): RunSummary | undefined {
@@ -224,6 +233,12 @@ export class RunEngine {
   /** Runs rounds until the run is done, the target accuracy is reached, or it is stopped. */
   async run(): Promise<RunSummary> {
     this.emit({ type: 'run-started', runId: this.runId, resumedAfterRound: this.round, parameterCount: this.global.length });
+    const { status, reason } = this.config.mode === 'async' ? await this.runAsync() : await this.runSync();
+    return this.finish(status, reason);
+  }
+
+  /** Synchronous rounds, one after another, each retried up to maxRoundRetries times. */
+  private async runSync(): Promise<{ status: RunSummary['status']; reason: string }> {
     let status: RunSummary['status'] = 'completed';
     let reason = `completed ${this.config.rounds} rounds`;
     if (this.reachedTarget()) reason = `target accuracy ${this.config.targetAccuracy} reached`;
@@ -248,6 +263,26 @@ export class RunEngine {
       }
       if (this.reachedTarget()) reason = `target accuracy ${this.config.targetAccuracy} reached after round ${this.round}`;
     }
+    return { status, reason };
+  }
+
+  /** Asynchronous buffered aggregation (async-runner.ts): groups of free workers, applied as model versions. */
+  private async runAsync(): Promise<{ status: RunSummary['status']; reason: string }> {
+    const failure = await runAsyncVersions({
+      ctx: this.roundContext(),
+      version: () => this.round,
+      global: () => this.global,
+      ready: () => [...this.ready.values()],
+      done: () => this.round >= this.config.rounds || this.reachedTarget() || this.stopRequested !== undefined,
+      waitForChange: (ms) => this.wake.wait(ms),
+      paused: () => this.paused,
+    });
+    if (this.stopRequested !== undefined || failure !== undefined) return { status: failure === undefined ? 'stopped' : 'failed', reason: failure ?? this.stopRequested! };
+    const reached = this.reachedTarget();
+    return { status: 'completed', reason: reached ? `target accuracy ${this.config.targetAccuracy} reached after version ${this.round}` : `completed ${this.config.rounds} versions` };
+  }
+
+  private finish(status: RunSummary['status'], reason: string): RunSummary {
     if (!this.suspended) this.options.store.endRun(this.runId, status, reason);
     this.summary = {
       runId: this.runId,
@@ -296,10 +331,7 @@ export class RunEngine {
         announced = this.ready.size;
         this.emit({ type: 'waiting', runId: this.runId, round, ready: this.ready.size, needed });
       }
-      await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
-      });
-      this.wakeUp = undefined;
+      await this.wake.wait();
     }
   }
 
@@ -340,8 +372,9 @@ export class RunEngine {
       onRoundCommit: this.options.onRoundCommit,
       readyWorkers: () => [...this.ready.values()],
       emit: (event) => this.emit(event),
-      setCollector: (collector) => {
-        this.collector = collector;
+      setCollector: (round, collector) => {
+        if (collector) this.collectors.set(round, collector);
+        else this.collectors.delete(round);
       },
       stopReason: () => this.stopRequested,
       evaluate: (round, weights) => this.evaluate(round, weights),

@@ -146,6 +146,14 @@ export const runFileSchema = z
     clientsPerRound: int(1, 100_000).optional(),
     /** Over-selection: select ⌈clientsPerRound × overSelect⌉, close once clientsPerRound results are in (default 1.3). */
     overSelect: z.number().min(1, 'overSelect must be at least 1 (1 selects exactly clientsPerRound)').max(100).optional(),
+    /** "sync" rounds (default) or "async" buffered aggregation (FedBuff); `--mode` overrides it. */
+    mode: z.enum(['sync', 'async']).optional(),
+    /** Async: updates applied together as one model version (a secure group's close size). */
+    bufferSize: z.number().int('bufferSize must be a whole number of updates').min(1, 'bufferSize must be at least 1').max(100_000).optional(),
+    /** Async: versions an update may lag behind; older ones are refused (default 10). */
+    maxStaleness: z.number().int('maxStaleness must be a whole number of versions').min(0, 'maxStaleness must be at least 0 (0 applies only updates made on the current version)').max(100_000).optional(),
+    /** Async: groups training at once, at most (default: as many as the free workers fill). */
+    maxConcurrentGroups: int(1, 100_000).optional(),
     roundTimeoutMs: int(100, 86_400_000).default(RUN_FILE_DEFAULTS.roundTimeoutMs),
     maxRoundRetries: int(0, 1000).default(RUN_FILE_DEFAULTS.maxRoundRetries),
     localEpochs: int(1, 1000).default(RUN_FILE_DEFAULTS.localEpochs),

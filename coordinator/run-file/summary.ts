@@ -25,10 +25,10 @@ export interface SimulationSummary extends Omit<RunFileSummary, 'workers'> {
   elapsedMs: number;
   /** Seconds from the first client connecting until every client was ready. */
   signInSeconds: number;
-  /** One entry per completed round; `fleetSeconds`: the simulated fleet's time for that round. */
+  /** One entry per completed round (in async mode, per model version); `fleetSeconds`: the simulated fleet's time for it (async: since the version before). */
   history: Array<Pick<CompletedRound, 'round' | 'accuracy' | 'loss' | 'trainLoss' | 'participants' | 'examples' | 'durationMs'> & { fleetSeconds: number }>;
-  /** Rounds are synchronous today ("async" is issue 10's FedBuff, not built yet). */
-  mode: 'sync';
+  /** "sync" rounds, or "async" FedBuff model versions. */
+  mode: 'sync' | 'async';
   /** Simulated seconds a real fleet of these speeds would have taken until the run ended. */
   fleetSeconds: number;
   /** Share of the paid budget each class earned under the run's reward rule: `honest` and each adversary kind present. */

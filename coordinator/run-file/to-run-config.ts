@@ -55,6 +55,7 @@ export interface RunPlanContext {
   rounds?: number | undefined;
   clientsPerRound?: number | undefined;
   overSelect?: number | undefined;
+  mode?: 'sync' | 'async' | undefined;
 }
 
 function invalid(message: string): never {
@@ -67,6 +68,11 @@ function dataOf(file: LoadedRunFile): Exclude<LoadedRunFile['data'], string> {
   if (data.alpha !== undefined && data.partition !== 'dirichlet') invalid(`data.alpha: only used with partition "dirichlet", not "${data.partition}"`);
   if (data.shardsPerClient !== undefined && data.partition !== 'shards') invalid(`data.shardsPerClient: only used with partition "shards", not "${data.partition}"`);
   return data;
+}
+
+/** The round mode (`--mode` over the file's) and the async settings a sync run ignores. */
+function asyncInput(file: LoadedRunFile, ctx: RunPlanContext): Record<string, unknown> {
+  return { mode: ctx.mode ?? file.mode, bufferSize: file.bufferSize, maxStaleness: file.maxStaleness, maxConcurrentGroups: file.maxConcurrentGroups };
 }
 
 export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPlan {
@@ -90,8 +96,8 @@ export function toRunPlan(file: LoadedRunFile, ctx: RunPlanContext = {}): RunPla
     minClients,
     clientsPerRound,
     overSelect: ctx.overSelect ?? file.overSelect,
-    roundTimeoutMs: file.roundTimeoutMs,
-    maxRoundRetries: file.maxRoundRetries,
+    ...asyncInput(file, ctx),
+    roundTimeoutMs: file.roundTimeoutMs, maxRoundRetries: file.maxRoundRetries,
     localEpochs: file.localEpochs,
     batchSize: file.batchSize,
     optimizer: file.optimizer,

@@ -19,11 +19,22 @@ const NOMINAL_BUDGET_WEI = 10n ** 18n;
 export class FleetRounds {
   private readonly startedAt = new Map<number, number>();
   readonly seconds = new Map<number, number>();
+  private lastVersionAt = 0;
 
-  constructor(private readonly clock: FleetClock) {}
+  constructor(
+    private readonly clock: FleetClock,
+    private readonly mode: 'sync' | 'async' = 'sync',
+  ) {}
 
   /** Feed every engine event; a retried round is timed from its last attempt. */
   readonly onEvent = (event: EngineEvent): void => {
+    if (this.mode === 'async') {
+      // Groups overlap: a version's fleet time is the time since the version before it.
+      if (event.type !== 'round-completed') return;
+      this.seconds.set(event.round, this.clock.now - this.lastVersionAt);
+      this.lastVersionAt = this.clock.now;
+      return;
+    }
     if (event.type === 'round-started') {
       this.startedAt.set(event.round, this.clock.now);
       this.clock.released.delete(event.round);

@@ -81,9 +81,10 @@ export class ClientBehaviour {
     const { pool, indices, member } = this.o;
     switch (member.role) {
       case 'zero': {
-        // The most work the round credits: the cap's worth of examples over every local epoch, as an honest client processes them.
+        // The most work a round credits: the cap's worth of examples over every local epoch (an
+        // honest client declares the examples it processed over its epochs, so one epoch's worth would be a fifth of it).
         const steps = localSteps(message.config, this.o.maxExamplesPerWorker);
-        return { delta: new Float32Array(message.weights.length), examples: steps * message.config.batchSize, steps, loss: 0, accuracy: 0, trainMs: 0 };
+        return { delta: new Float32Array(message.weights.length), examples: this.o.maxExamplesPerWorker * message.config.localEpochs, steps, loss: 0, accuracy: 0, trainMs: 0 };
       }
       case 'noise': {
         const honest = await pool.train(message.weights, indices, message.config, signal);

@@ -87,7 +87,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     const { engine } = coordinator;
     const clientsPerRound = plan.config.clientsPerRound ?? clients;
     const { fleet, clock, fleetOf } = simulatedFleet(plan, clients);
-    const fleetRounds = new FleetRounds(clock);
+    const fleetRounds = new FleetRounds(clock, plan.config.mode);
     engine.on(fleetRounds.onEvent);
     // Every client signs in before round 1, so the first selection draws from all of them.
     engine.pause();
@@ -113,7 +113,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
         rounds: plan.config.rounds,
         perWorkerContributionCap: options.contributionCap,
       });
-      const fleetExtra = { mode: 'sync' as const, fleetSeconds: clock.now, rewardShare, roundFleetSeconds: fleetRounds.seconds };
+      const fleetExtra = { mode: plan.config.mode, fleetSeconds: clock.now, rewardShare, roundFleetSeconds: fleetRounds.seconds };
       return simulationSummary(
         summary,
         plan,

@@ -16,12 +16,12 @@ export const collect: RoundStep = {
   async run(state, ctx) {
     const plan = need(state.plan, 'plan', 'collect');
     const collector = startCollector(state, ctx, plan);
-    ctx.setCollector(collector);
+    ctx.setCollector(state.round, collector);
     let outcome;
     try {
       outcome = await collector.outcome;
     } finally {
-      ctx.setCollector(undefined);
+      ctx.setCollector(state.round, undefined);
     }
     state.outcome = outcome;
     for (const drop of outcome.dropped) {
