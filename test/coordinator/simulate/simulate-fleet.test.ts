@@ -77,4 +77,25 @@ describe('simulated fleet', () => {
     expect(summary.history.every((h) => h.fleetSeconds > 0)).toBe(true);
     expect(summary.fleetSeconds).toBeCloseTo(summary.history.reduce((n, h) => n + h.fleetSeconds, 0), 6);
   }, 120_000);
+
+  it('mode async: versions from concurrent secure groups, each timed from the version before it', async () => {
+    const simulation = { speedFactors: { distribution: 'log-uniform', min: 1, max: 20 }, baseStepSeconds: 1 };
+    const file = validateRunFile({ ...base, rounds: 4, secureAggregation: true, mode: 'async', bufferSize: 3, overSelect: 1, minClients: 3, simulation }, dir);
+    const storePath = join(dir, 'async.sqlite');
+    const plan = toRunPlan(file, { population: 9 });
+    const summary = await simulate({ plan, clients: 9, threads: 2, storePath });
+    expect(summary).toMatchObject({ status: 'completed', rounds: 4, mode: 'async', secureAggregation: true });
+    expect(summary.history.map((h) => h.round)).toEqual([1, 2, 3, 4]);
+    expect(summary.history.every((h) => h.participants === 3 && h.fleetSeconds >= 0)).toBe(true);
+    // Versions are timed back to back: they add up to when the last one was applied, within the run.
+    const applied = summary.history.reduce((n, h) => n + h.fleetSeconds, 0);
+    expect(applied).toBeGreaterThan(0);
+    expect(applied).toBeLessThanOrEqual(summary.fleetSeconds + 1e-9);
+    const store = new RunStore(storePath);
+    try {
+      expect(store.rounds(summary.runId).map((r) => [r.round, r.participants, r.secure])).toEqual([1, 2, 3, 4].map((v) => [v, 3, true]));
+    } finally {
+      store.close();
+    }
+  }, 120_000);
 });
