@@ -56,6 +56,7 @@ export function storedRounds(store: StoreView, runId: string, readings: Provider
     secure: r.secure,
     dropped: null,
     stragglersCut: null,
+    staleness: null,
     txHash: readings.roundTransactions.get(r.round) ?? null,
   }));
 }

@@ -262,6 +262,7 @@ export class LiveRunState {
       secure: this.options.engine.runInfo().secureAggregation,
       dropped: event.dropped.length,
       stragglersCut: event.stragglersCut ?? 0,
+      staleness: event.staleness ?? null,
       txHash: this.readings.roundTransactions.get(event.round) ?? null,
     });
     this.dirtyRounds.add(event.round);

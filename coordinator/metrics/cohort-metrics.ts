@@ -53,6 +53,7 @@ export class CohortMetrics {
   private readonly roundsFailed: Counter;
   private readonly dropouts: Counter;
   private readonly stragglersCut: Counter;
+  private readonly staleness: Histogram;
   private readonly stageDuration: Histogram<'stage'>;
   private readonly roundDuration: Histogram;
   private readonly lastRound: Gauge;
@@ -73,6 +74,12 @@ export class CohortMetrics {
     this.stragglersCut = new Counter({
       name: 'cohort_round_stragglers_cut_total',
       help: 'Over-selected workers a round closed without, because enough results were in first (sent cancel; not dropouts).',
+      registers,
+    });
+    this.staleness = new Histogram({
+      name: 'cohort_version_staleness',
+      help: 'Async mode: versions each applied group lagged behind the model it was added to (its update counted 1/sqrt(1 + staleness)).',
+      buckets: [0, 1, 2, 4, 8, 16, 32],
       registers,
     });
     this.stageDuration = new Histogram({
@@ -199,6 +206,7 @@ export class CohortMetrics {
         this.roundsCompleted.inc();
         this.dropouts.inc(event.dropped.length);
         this.stragglersCut.inc(event.stragglersCut ?? 0);
+        if (event.staleness !== undefined) this.staleness.observe(event.staleness);
         this.roundDuration.observe(event.durationMs / 1000);
         this.lastRound.set(event.round);
         if (event.accuracy !== null) this.accuracy.set(event.accuracy);

@@ -92,6 +92,8 @@ export interface RoundRow {
   dropped: number | null;
   /** Over-selected workers the round closed without (cancelled stragglers); null when unknown. */
   stragglersCut: number | null;
+  /** Async mode: versions the applied group lagged behind; null in sync mode or when unknown. */
+  staleness: number | null;
   txHash: string | null;
 }
 

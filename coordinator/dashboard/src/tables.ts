@@ -71,6 +71,7 @@ export function roundsTable(scheduler: FrameScheduler): VirtualTable<RoundRow> {
         { key: 'workers', title: 'workers', width: '5rem', align: 'right', text: (r) => String(r.participants), sortValue: (r) => r.participants },
         { key: 'dropped', title: 'dropped', width: '5rem', align: 'right', text: (r) => integer(r.dropped), sortValue: (r) => r.dropped },
         { key: 'cut', title: 'cut', width: '4rem', align: 'right', text: (r) => integer(r.stragglersCut), sortValue: (r) => r.stragglersCut },
+        { key: 'stale', title: 'stale', width: '4rem', align: 'right', text: (r) => integer(r.staleness), sortValue: (r) => r.staleness, hover: () => 'async mode: versions the applied group lagged behind' },
         { key: 'examples', title: 'examples', width: '6rem', align: 'right', text: (r) => integer(r.examples), sortValue: (r) => r.examples },
         { key: 'accuracy', title: 'accuracy', width: '6rem', align: 'right', text: (r) => percent(r.accuracy), sortValue: (r) => r.accuracy },
         { key: 'loss', title: 'loss', width: '5.5rem', align: 'right', text: (r) => fixed(r.loss), sortValue: (r) => r.loss },

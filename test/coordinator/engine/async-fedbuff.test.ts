@@ -107,6 +107,7 @@ describe('asynchronous buffered aggregation (mode: async)', () => {
     for (const w of workers) await w.session.stop();
     const contributions = coordinator.store.contributions(coordinator.engine.runId);
     const final = coordinator.engine.weights.slice();
+    const metrics = await coordinator.metrics.render();
     await coordinator.close();
 
     // Assert: every version committed, each with its group's staleness, some of them stale
@@ -119,6 +120,7 @@ describe('asynchronous buffered aggregation (mode: async)', () => {
     expect(Math.max(...staleness)).toBeLessThanOrEqual(4);
     // Groups ran concurrently: more groups started than had finished by some version
     expect(events.filter((e) => e.type === 'round-started').length).toBeGreaterThan(VERSIONS);
+    expect(metrics).toMatch(new RegExp(`^cohort_version_staleness_count ${VERSIONS}$`, 'm'));
     expect(never).toThrow(expect.objectContaining({ code: 'E_UPDATE_STALE', message: expect.stringContaining('no group 9999 is open') }));
 
     // The model is x0 + Σ_v Δ_v / √(1 + s_v), Δ_v the FedAvg delta of version v's contributors
