@@ -53,6 +53,8 @@ export interface AsyncHost {
   /** Resolves when a worker becomes ready, the run is resumed or stopped (or after `ms`). */
   waitForChange(ms: number): Promise<void>;
   readonly paused: () => boolean;
+  /** Cancels every open collection (the groups still training when the run ends). */
+  cancelGroups(reason: string): void;
 }
 
 interface GroupRun {
@@ -117,6 +119,7 @@ export async function runAsyncVersions(host: AsyncHost): Promise<string | undefi
     }
   }
   // Groups still training when the run ends are cancelled with it.
+  if (inFlight.size > 0) host.cancelGroups('the run has its last version');
   await Promise.allSettled([...inFlight.values()].map((g) => g.result));
   return undefined;
 }

@@ -276,6 +276,9 @@ export class RunEngine {
       done: () => this.round >= this.config.rounds || this.reachedTarget() || this.stopRequested !== undefined,
       waitForChange: (ms) => this.wake.wait(ms),
       paused: () => this.paused,
+      cancelGroups: (reason) => {
+        for (const collector of this.collectors.values()) collector.cancel(reason);
+      },
     });
     if (this.stopRequested !== undefined || failure !== undefined) return { status: failure === undefined ? 'stopped' : 'failed', reason: failure ?? this.stopRequested! };
     const reached = this.reachedTarget();
