@@ -99,7 +99,7 @@ describe('recording', () => {
   it('refuses a packed list that is not whole 32-byte entries, and rounds after the end', async () => {
     const runId = await ethRun();
     const fn = t.asCoordinator.contract.getFunction('recordRound');
-    await expectRevert(fn.estimateGas(runId, 0, ZeroHash, 0n, '0x1234', ZeroHash), 'BadPacking');
+    await expectRevert(fn.estimateGas(runId, 0, ZeroHash, 0n, '0x1234', ZeroHash, ZeroHash, '0x'), 'BadPacking');
     await endRun(t.asResearcher, { runId });
     await expectRevert(record(runId, 0, []), 'RunAlreadyEnded');
     await expectRevert(fundRun(t.asResearcher, { runId, amount: 1n }), 'RunAlreadyEnded');
@@ -152,7 +152,7 @@ describe('claiming', () => {
     const runId = await ethRun(ETH('5'));
     // roundTotal says 1 ETH but the root grants 4 ETH.
     const inflated = RewardTree.build(new Map([[worker(0), ETH('4')]]));
-    await t.asCoordinator.contract.getFunction('recordRound')(runId, 0, ZeroHash, ETH('1'), packRound([]), inflated.root).then((tx: { wait(): Promise<unknown> }) => tx.wait());
+    await t.asCoordinator.contract.getFunction('recordRound')(runId, 0, ZeroHash, ETH('1'), packRound([]), inflated.root, ZeroHash, '0x').then((tx: { wait(): Promise<unknown> }) => tx.wait());
     await expectRevert(claim(t.as(t.workers[0] as NonceManager), { runId, ...inflated.proof(worker(0)) }), 'ClaimExceedsAllocation');
     await endRun(t.asResearcher, { runId });
     expect((await withdraw(t.asResearcher, { runId })).amount).toBe(ETH('4')); // the unallocated 4 ETH stay the researcher's
