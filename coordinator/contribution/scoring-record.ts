@@ -51,7 +51,8 @@ export interface ScoringRecord {
 const RULE_FIELDS = ['floor', 'margin', 'minGroupSize', 'flagBelow', 'flagConfidence'] as const;
 const ESTIMATOR_FIELDS = ['ridge', 'minGroupSize', 'scoreClip', 'scaleWindow', 'priorVariance', 'priorWeight'] as const;
 const NONE = (1n << 256n) - 1n;
-const RECORD_TYPE =
+/** The record's ABI type (one tuple), for anyone decoding RoundScored events. */
+export const SCORING_RECORD_ABI_TYPE =
   'tuple(uint8 version, bytes8[] rule, bool excludeFlagged, bytes8[] estimator, bool observed, bool relative, ' +
   'tuple(address[] members, bytes8 score)[] groups, tuple(address account, uint64 work)[] work, ' +
   'uint256 roundReward, uint256 perWorkerContributionCap, uint256 perAddressRewardCapWei)';
@@ -86,14 +87,14 @@ export function encodeScoringRecord(record: ScoringRecord): string {
     perWorkerContributionCap: record.perWorkerContributionCap === undefined ? NONE : BigInt(record.perWorkerContributionCap),
     perAddressRewardCapWei: record.perAddressRewardCapWei ?? NONE,
   };
-  return AbiCoder.defaultAbiCoder().encode([RECORD_TYPE], [value]);
+  return AbiCoder.defaultAbiCoder().encode([SCORING_RECORD_ABI_TYPE], [value]);
 }
 
 /** Decodes a RoundScored record; E_LEDGER_INPUT when it is not one this code can replay. */
 export function decodeScoringRecord(hex: string): ScoringRecord {
   let decoded;
   try {
-    decoded = AbiCoder.defaultAbiCoder().decode([RECORD_TYPE], hex)[0];
+    decoded = AbiCoder.defaultAbiCoder().decode([SCORING_RECORD_ABI_TYPE], hex)[0];
   } catch (err) {
     throw new CohortError('E_LEDGER_INPUT', 'a RoundScored record that does not decode', { cause: err });
   }

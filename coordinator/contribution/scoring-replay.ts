@@ -12,7 +12,7 @@ import { RewardTree, accumulate } from '../../contracts/merkle.js';
 import { CohortError } from '../../core/protocol/errors.js';
 import { splitRound, type RoundSplit } from '../ledger/rewards.js';
 import { QualityEstimator } from './quality-estimator.js';
-import { isFlagged, qualityFactor } from './quality-rule.js';
+import { qualityAdjustedContributions } from './quality-rule.js';
 import type { ScoringRecord } from './scoring-record.js';
 
 export class ScoringReplay {
@@ -30,11 +30,9 @@ export class ScoringReplay {
     this.estimator ??= new QualityEstimator(record.estimator);
     const estimator = this.estimator;
     if (record.observation) estimator.observe(round, record.observation);
-    const contributions = record.work.map(({ address, work }) => {
-      const quality = estimator.quality(address);
-      const factor = isFlagged(quality, record.rule) ? 0 : qualityFactor(quality.estimate, quality.confidence, record.rule);
-      return { address, amount: Math.floor(work * factor), unscaledAmount: work };
-    });
+    // ⌊work × factor⌋, 0 when flagged: the same rule the coordinator's commit applied.
+    const adjusted = qualityAdjustedContributions(record.work.map(({ address, work }) => ({ address, amount: work })), estimator, record.rule);
+    const contributions = adjusted.map((c, i) => ({ ...c, unscaledAmount: record.work[i]!.work }));
     const split = splitRound({
       reward: record.roundReward,
       contributions,

@@ -6,7 +6,7 @@ import { AbiCoder, ZeroHash, getAddress } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ESTIMATOR_OPTIONS } from '../../../coordinator/contribution/quality-estimator.js';
 import { parseQualityRule } from '../../../coordinator/contribution/quality-rule.js';
-import { assignmentRoot, decodeScoringRecord, encodeScoringRecord, type ScoringRecord } from '../../../coordinator/contribution/scoring-record.js';
+import { SCORING_RECORD_ABI_TYPE, assignmentRoot, decodeScoringRecord, encodeScoringRecord, type ScoringRecord } from '../../../coordinator/contribution/scoring-record.js';
 
 const A = '0x1111111111111111111111111111111111111111';
 const B = '0x2222222222222222222222222222222222222222';
@@ -42,11 +42,8 @@ describe('scoring record', () => {
   it('refuses bytes that are not a record of this version', () => {
     expect(() => decodeScoringRecord('0x1234')).toThrow(expect.objectContaining({ code: 'E_LEDGER_INPUT' }));
     const encoded = encodeScoringRecord(record);
-    const [value] = AbiCoder.defaultAbiCoder().decode(['tuple(uint8 version, bytes8[] rule, bool excludeFlagged, bytes8[] estimator, bool observed, bool relative, tuple(address[] members, bytes8 score)[] groups, tuple(address account, uint64 work)[] work, uint256 roundReward, uint256 perWorkerContributionCap, uint256 perAddressRewardCapWei)'], encoded);
-    const future = AbiCoder.defaultAbiCoder().encode(
-      ['tuple(uint8, bytes8[], bool, bytes8[], bool, bool, tuple(address[], bytes8)[], tuple(address, uint64)[], uint256, uint256, uint256)'],
-      [[2, ...[...value].slice(1)]],
-    );
+    const [value] = AbiCoder.defaultAbiCoder().decode([SCORING_RECORD_ABI_TYPE], encoded);
+    const future = AbiCoder.defaultAbiCoder().encode([SCORING_RECORD_ABI_TYPE], [[2, ...[...value].slice(1)]]);
     expect(() => decodeScoringRecord(future)).toThrow(expect.objectContaining({ code: 'E_LEDGER_INPUT', message: expect.stringContaining('version 2') }));
   });
 });

@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CohortError } from '../../../core/protocol/errors.js';
 import { stalenessWeight } from '../../../coordinator/engine/async-config.js';
 import { validateRunFile } from '../../../coordinator/run-file/load.js';
 import { toRunPlan } from '../../../coordinator/run-file/to-run-config.js';
 import { simulateCommand } from '../../../bin/research-commands.js';
+import { codeAndMessage } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cohort-async-mode-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,15 +20,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const plan = (file: Record<string, unknown>, ctx: Parameters<typeof toRunPlan>[1] = {}) =>
   toRunPlan(validateRunFile({ model: '2nn', clientsPerRound: 10, mode: 'async', bufferSize: 10, ...file }, dir), ctx);
 
-function codeAndMessage(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return `${(error as CohortError).code}: ${(error as CohortError).message}`;
-  }
-  throw new Error('accepted');
-}
 
 describe('mode: async', () => {
   it('takes bufferSize, maxStaleness (default 10) and maxConcurrentGroups from the run file', () => {

@@ -6,28 +6,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CohortError } from '../../../core/protocol/errors.js';
 import { runConfigFromFlags } from '../../../coordinator/cli/run-flags.js';
 import { DEFAULT_LOCAL_MAX_EXAMPLES_PER_WORKER } from '../../../coordinator/engine/work-bound.js';
 import { validateRunFile } from '../../../coordinator/run-file/load.js';
 import { checkStoreForRunFile } from '../../../coordinator/run-file/store-check.js';
 import { toRunPlan } from '../../../coordinator/run-file/to-run-config.js';
 import { RunStore } from '../../../coordinator/store/run-store.js';
+import { codeAndMessage } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cohort-max-examples-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const plan = (file: Record<string, unknown>, ctx: Parameters<typeof toRunPlan>[1] = {}) => toRunPlan(validateRunFile({ model: '2nn', ...file }, dir), ctx);
 
-function codeAndMessage(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return `${(error as CohortError).code}: ${(error as CohortError).message}`;
-  }
-  throw new Error('accepted');
-}
 
 describe('maxExamplesPerWorker', () => {
   it('defaults to twice the demo shard: 2 × ⌈60000 ÷ shards⌉', () => {

@@ -7,26 +7,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CohortError } from '../../../core/protocol/errors.js';
 import { runConfigFromFlags } from '../../../coordinator/cli/run-flags.js';
 import { parseRunConfig } from '../../../coordinator/engine/run-config.js';
 import { validateRunFile } from '../../../coordinator/run-file/load.js';
 import { toRunPlan } from '../../../coordinator/run-file/to-run-config.js';
+import { codeAndMessage } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cohort-target-round-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const plan = (file: Record<string, unknown>) => toRunPlan(validateRunFile({ model: '2nn', ...file }, dir), { population: 1000, clientsPerRound: 50 });
 
-function codeAndMessage(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return `${(error as CohortError).code}: ${(error as CohortError).message}`;
-  }
-  throw new Error('accepted');
-}
 
 const base = {
   model: { kind: 'builtin', name: '2nn' },
