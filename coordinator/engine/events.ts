@@ -20,6 +20,8 @@ export type EngineEvent =
       stragglersCut?: number;
       /** Async mode: versions the applied group lagged behind (its update counted 1/√(1 + staleness)). */
       staleness?: number;
+      /** Async mode: the id of the group applied as this version (the `round` its own events carried). */
+      group?: number;
       backends: string[];
     }
   | { type: 'stage-completed'; runId: string; round: number; stage: string; seconds: number }

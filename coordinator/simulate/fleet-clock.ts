@@ -9,7 +9,9 @@
  * Conservative release: a reply may go only when no outstanding entry finishes earlier, even if
  * that one is still training on the pool. Entries are registered when the client's `train` message
  * arrives (the engine sends one round's messages together, long before any training ends).
- * SecAgg+ stages and the coordinator's own work cost no simulated time.
+ * SecAgg+ stages and the coordinator's own work cost no simulated time: while it is busy with a
+ * closed round, `pause()` holds every release (async-pacer.ts), so replies finishing later cannot
+ * move `now` past the close before the coordinator has sent out its next work.
  */
 
 interface Entry {
@@ -28,10 +30,18 @@ export interface ReleaseTag {
 /** Real milliseconds between two releases, so the engine handles one reply (and may cancel the rest) before the next. */
 const RELEASE_GAP_MS = 2;
 
+/** Told of every entry registered and released, synchronously (async-pacer.ts listens). */
+export interface ClockListener {
+  onHold?(tag: ReleaseTag): void;
+  onRelease?(tag: ReleaseTag, finish: number): void;
+}
+
 export class FleetClock {
   private current = 0;
   private readonly pending = new Set<Entry>();
   private releasing = false;
+  private pauses = 0;
+  listener: ClockListener | undefined;
   /** Finish times of released entries, by round (fleet-report.ts reads them to time rounds). */
   readonly released = new Map<number, Array<{ kind: ReleaseTag['kind']; finish: number }>>();
 
@@ -49,6 +59,7 @@ export class FleetClock {
       let value: T;
       const entry: Entry = { finish: this.current + Math.max(0, seconds), ready: false, release: () => resolve(value), tag };
       this.pending.add(entry);
+      if (tag) this.listener?.onHold?.(tag);
       const withdraw = (reason: unknown): void => {
         if (!this.pending.delete(entry)) return;
         reject(reason);
@@ -74,9 +85,21 @@ export class FleetClock {
     if (this.pending.size === 0) this.current = at;
   }
 
+  /** Holds every release until the returned function is called (once; later calls do nothing). */
+  pause(): () => void {
+    this.pauses++;
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      this.pauses--;
+      this.pump();
+    };
+  }
+
   /** Releases the earliest entry if it is ready, then (after a short real pause) looks again. */
   private pump(): void {
-    if (this.releasing) return;
+    if (this.releasing || this.pauses > 0) return;
     let earliest: Entry | undefined;
     for (const entry of this.pending) if (!earliest || entry.finish < earliest.finish) earliest = entry;
     if (!earliest?.ready) return;
@@ -89,6 +112,7 @@ export class FleetClock {
     }
     this.releasing = true;
     earliest.release();
+    if (earliest.tag) this.listener?.onRelease?.(earliest.tag, earliest.finish);
     setTimeout(() => {
       this.releasing = false;
       this.pump();

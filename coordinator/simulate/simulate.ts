@@ -22,6 +22,7 @@ import type { RunEngine } from '../engine/run-engine.js';
 import { simulationSummary, type SimulationSummary } from '../run-file/summary.js';
 import type { RunPlan } from '../run-file/to-run-config.js';
 import { startCoordinator, type CoordinatorOptions, type Logger } from '../app/start-coordinator.js';
+import { AsyncPacer } from './async-pacer.js';
 import { FleetClock } from './fleet-clock.js';
 import { FleetRounds, classByAddress, rewardShares } from './fleet-report.js';
 import { DEFAULT_BASE_STEP_SECONDS, drawFleet } from './fleet-spec.js';
@@ -89,6 +90,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     const { fleet, clock, fleetOf } = simulatedFleet(plan, clients);
     const fleetRounds = new FleetRounds(clock, plan.config.mode);
     engine.on(fleetRounds.onEvent);
+    if (plan.config.mode === 'async') engine.on(new AsyncPacer(clock, plan.config).onEvent);
     // Every client signs in before round 1, so the first selection draws from all of them.
     engine.pause();
     engine.on((event) => {

@@ -30,7 +30,7 @@ export const broadcast: RoundStep = {
       durationMs: committed.durationMs,
       dropped: outcome.dropped,
       stragglersCut: outcome.cut?.length ?? 0,
-      ...(state.staleness ? { staleness: state.staleness.versions } : {}),
+      ...(state.staleness ? { staleness: state.staleness.versions, group: state.staleness.group } : {}),
       backends,
     });
     const summary = {
