@@ -37,8 +37,10 @@ export async function openRun(store: RunStore, requested: RunConfig): Promise<Op
   checkSecureAggregation(config);
   const strategy = createStrategy(config.strategy);
   assertCompatibleWithSecureAggregation(strategy, config.secureAggregation !== false);
-  const privacy = RunPrivacy.create(config, strategy);
+  // A resumed run goes on from the ε it already spent (saved whenever a noised sum was produced).
+  const privacy = RunPrivacy.create(config, strategy, unfinished ? store.privacyState(runId) : undefined);
   if (!unfinished) store.createRun(runId, { ...config, runId });
+  privacy?.persistWith((state) => store.savePrivacyState(runId, state));
 
   const testSet = config.evaluation === 'mnist' ? await loadMnistTestSet() : undefined;
   const host = await ModelHost.create(config.model, testSet);

@@ -32,7 +32,7 @@ interface AsyncCheckInput {
   secureAggregation: false | { threshold?: number | undefined; neighbours?: number | undefined };
   strategy: { name: string };
   quality?: unknown;
-  privacy?: unknown;
+  privacy?: { samplingRate?: number | undefined } | undefined;
   evaluation: string;
 }
 
@@ -52,7 +52,10 @@ export function asyncConfigIssue(c: AsyncCheckInput): [string, string] | undefin
     return ['strategy', `strategy "${c.strategy.name}" cannot take stale, staleness-weighted group sums; mode "async" takes ${ASYNC_STRATEGIES.join(' or ')}`];
   }
   if (c.quality !== undefined) return ['quality', 'contribution scoring is not built for mode "async" (its groups are scored against one round\'s total)'];
-  if (c.privacy !== undefined) return ['privacy', 'differential privacy is not built for mode "async" (its accountant counts one sampling event per synchronous round)'];
+  if (c.privacy?.samplingRate !== undefined) {
+    // A group is whoever is free (which depends on device speed), not a uniform sample: q = 1.
+    return ['privacy.samplingRate', 'mode "async" accounts every group at sampling rate 1 (a group is whoever is free, not a random sample, so no amplification by sampling can be claimed); remove privacy.samplingRate'];
+  }
   if (c.evaluation === 'federated') return ['evaluation', 'federated evaluation is not built for mode "async": it would ask workers that are training to evaluate'];
   return undefined;
 }

@@ -79,11 +79,27 @@ function groupContext(host: AsyncHost, candidates: ReadyWorker[]): RoundContext 
   return { ...host.ctx, config, readyWorkers: () => candidates };
 }
 
+/** Why the async loop ended before the run was done: groups kept failing, or the ε budget is spent. */
+export interface AsyncEnd {
+  status: 'failed' | 'budget';
+  reason: string;
+}
+
 /**
- * Runs versions until the run is done. Returns the failure that ended it early (undefined when
- * it ran out of rounds, reached its target or was stopped).
+ * Why no further group may start under differential privacy: each group still training will
+ * spend one sampling event when its sum is noised, so those count against the budget too.
  */
-export async function runAsyncVersions(host: AsyncHost): Promise<string | undefined> {
+function privacyBlocks(host: AsyncHost, inFlight: Map<number, GroupRun>): string | undefined {
+  const unspent = [...inFlight.values()].filter((g) => g.state.aggregate === undefined).length;
+  const check = host.ctx.privacy?.checkNextRound(unspent);
+  return check && !check.ok ? check.reason : undefined;
+}
+
+/**
+ * Runs versions until the run is done. Returns what ended it early (undefined when it ran out of
+ * rounds, reached its target or was stopped).
+ */
+export async function runAsyncVersions(host: AsyncHost): Promise<AsyncEnd | undefined> {
   const inFlight = new Map<number, GroupRun>();
   const busy = (): Set<string> => new Set([...inFlight.values()].flatMap((g) => [...g.members]));
   let nextGroup = 1;
@@ -95,11 +111,15 @@ export async function runAsyncVersions(host: AsyncHost): Promise<string | undefi
     // per version applied, so the first groups do not all start from (and overshoot) the same model.
     let free = host.paused() ? [] : host.ready().filter((w) => !busy().has(w.channel.address));
     const limit = Math.min(host.ctx.config.maxConcurrentGroups ?? Number.POSITIVE_INFINITY, host.version() - firstVersion + 1);
-    while (free.length >= needed && inFlight.size < limit) {
+    let blocked = privacyBlocks(host, inFlight);
+    while (blocked === undefined && free.length >= needed && inFlight.size < limit) {
       const group = startGroup(host, nextGroup++, free);
       inFlight.set(group.id, group);
       free = free.filter((w) => !group.members.has(w.channel.address));
+      blocked = privacyBlocks(host, inFlight);
     }
+    // The ε budget is spent once no group is left whose sum could still be used.
+    if (blocked !== undefined && inFlight.size === 0) return { status: 'budget', reason: blocked };
     // Wait for a group to be summed, or for a worker to come (or the run to stop or resume).
     const change = host.waitForChange(inFlight.size === 0 ? 1_000 : 60_000).then(() => undefined);
     const finished = await Promise.race([...[...inFlight.values()].map((g) => g.result), change]);
@@ -115,7 +135,7 @@ export async function runAsyncVersions(host: AsyncHost): Promise<string | undefi
     // As a sync run stops after maxRoundRetries + 1 failed attempts of one round.
     if (++consecutiveFailures > host.ctx.config.maxRoundRetries && host.ctx.stopReason() === undefined) {
       for (const g of inFlight.values()) g.state.rollback?.();
-      return `${consecutiveFailures} groups in a row failed (last: ${outcome})`;
+      return { status: 'failed', reason: `${consecutiveFailures} groups in a row failed (last: ${outcome})` };
     }
   }
   // Groups still training when the run ends are cancelled with it.

@@ -130,7 +130,7 @@ export const runConfigSchema = z
   })
   .superRefine((c, ctx) => {
     const issue = asyncConfigIssue(c);
-    if (issue) ctx.addIssue({ code: 'custom', path: [issue[0]], message: issue[1] });
+    if (issue) ctx.addIssue({ code: 'custom', path: issue[0].split('.'), message: issue[1] });
   })
   .refine((c) => c.secureAggregation === false || Math.max(c.minClients, c.clientsPerRound ?? 0) >= 3, {
     message: 'secure aggregation needs at least 3 workers per round (raise minClients, or turn secure aggregation off)',

@@ -268,7 +268,7 @@ export class RunEngine {
 
   /** Asynchronous buffered aggregation (async-runner.ts): groups of free workers, applied as model versions. */
   private async runAsync(): Promise<{ status: RunSummary['status']; reason: string }> {
-    const failure = await runAsyncVersions({
+    const end = await runAsyncVersions({
       ctx: this.roundContext(),
       version: () => this.round,
       global: () => this.global,
@@ -280,7 +280,10 @@ export class RunEngine {
         for (const collector of this.collectors.values()) collector.cancel(reason);
       },
     });
-    if (this.stopRequested !== undefined || failure !== undefined) return { status: failure === undefined ? 'stopped' : 'failed', reason: failure ?? this.stopRequested! };
+    if (end?.status === 'failed') return { status: 'failed', reason: end.reason };
+    if (this.stopRequested !== undefined) return { status: 'stopped', reason: this.stopRequested };
+    // As a sync run with an ε budget stops before the round that would exceed it, and says why.
+    if (end?.status === 'budget') return { status: 'completed', reason: `stopped before version ${this.round + 1}: ${end.reason}` };
     const reached = this.reachedTarget();
     return { status: 'completed', reason: reached ? `target accuracy ${this.config.targetAccuracy} reached after version ${this.round}` : `completed ${this.config.rounds} versions` };
   }

@@ -233,6 +233,17 @@ export class RunStore {
     return row ? (decodeFrame(new Uint8Array(row.state)) as Record<string, Float32Array>) : undefined;
   }
 
+  /** Differential privacy's accountant state (JSON), replacing the one before. */
+  savePrivacyState(runId: string, state: unknown): void {
+    this.db.prepare('INSERT OR REPLACE INTO privacy_states (run_id, state) VALUES (?, ?)').run(runId, JSON.stringify(state));
+  }
+
+  /** The accountant state last saved for a run, parsed; undefined when it never spent any ε. */
+  privacyState(runId: string): unknown {
+    const row = this.db.prepare('SELECT state FROM privacy_states WHERE run_id = ?').get(runId) as { state: string } | undefined;
+    return row ? (JSON.parse(row.state) as unknown) : undefined;
+  }
+
   /** The newest checkpoint of a run (the global weights after its last completed round). */
   latestCheckpoint(runId: string): { round: number; weights: Float32Array } | undefined {
     const row = this.db.prepare('SELECT round, weights FROM checkpoints WHERE run_id = ? ORDER BY round DESC LIMIT 1').get(runId) as

@@ -182,10 +182,24 @@ CREATE TABLE IF NOT EXISTS quality_states (
 );
 `;
 
+/**
+ * Version 4: differential privacy's accountant, so a resumed run goes on composing from the
+ * rounds (or async groups) it already spent instead of starting again at ε = 0. One row per run,
+ * rewritten every time a noised sum is produced (not only at a commit): a sum that was produced
+ * and then lost to a crash still counts. JSON of { history: [{ q, sigma, steps }], clipNorm }.
+ */
+const V4_PRIVACY_STATES = `
+CREATE TABLE IF NOT EXISTS privacy_states (
+  run_id  TEXT PRIMARY KEY REFERENCES runs(id),
+  state   TEXT NOT NULL
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'runs, rounds, round failures, contributions, sessions, checkpoints, strategy states', sql: V1_ENGINE_TABLES + STRATEGY_STATES },
   { version: 2, description: 'the ledger tables (ledger_runs, ledger_rewards, ledger_outbox) join the store schema', sql: STRATEGY_STATES + V2_LEDGER_TABLES },
   { version: 3, description: 'contribution scoring: group_scores, worker_quality, quality_states', sql: V3_QUALITY_TABLES },
+  { version: 4, description: "differential privacy's accountant state (privacy_states), kept across a resume", sql: V4_PRIVACY_STATES },
 ];
 
 /** The version this code writes: a store at a higher one is refused (E_STORE_VERSION). */

@@ -1,7 +1,8 @@
 /**
  * `mode: async` settings at the run file and the CLI (issue 10.3): bufferSize below what a secure
  * group can unmask, maxStaleness below 0, a strategy that cannot take stale sums, and the
- * combinations not built for async all get E_CONFIG_INVALID naming the field; `--mode` overrides
+ * combinations not built for async all get E_CONFIG_INVALID naming the field; differential
+ * privacy accounts each group at q = 1; `--mode` overrides
  * the file (a sync run ignores the async settings, so one file runs both ways); FedBuff's weight.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stalenessWeight } from '../../../coordinator/engine/async-config.js';
+import { RunPrivacy } from '../../../coordinator/engine/run-privacy.js';
+import { epsilonFor } from '../../../coordinator/privacy/rdp-accountant.js';
+import { createStrategy } from '../../../coordinator/strategy/create-strategy.js';
 import { validateRunFile } from '../../../coordinator/run-file/load.js';
 import { toRunPlan } from '../../../coordinator/run-file/to-run-config.js';
 import { simulateCommand } from '../../../bin/research-commands.js';
@@ -38,8 +42,17 @@ describe('mode: async', () => {
     expect(codeAndMessage(() => plan({ maxStaleness: -1 }))).toMatch(/^E_CONFIG_INVALID: maxStaleness: expected an integer from 0 to 100000, got -1$/);
     expect(codeAndMessage(() => plan({ strategy: { name: 'fedadam' } }))).toMatch(/^E_CONFIG_INVALID: strategy: strategy "fedadam" cannot take stale/);
     expect(codeAndMessage(() => plan({ rewards: { quality: {} } }))).toMatch(/^E_CONFIG_INVALID: rewards\.quality: contribution scoring is not built for mode "async"/);
+    expect(codeAndMessage(() => plan({ privacy: { samplingRate: 0.1 } }))).toMatch(/^E_CONFIG_INVALID: privacy\.samplingRate: mode "async" accounts every group at sampling rate 1/);
     // Plain async runs take any small buffer.
     expect(plan({ bufferSize: 1, secureAggregation: false, minClients: 1 }).config.bufferSize).toBe(1);
+  });
+
+  it('takes differential privacy, accounting every group as one sampling event at q = 1', () => {
+    const { config } = plan({ privacy: { noiseMultiplier: 1.2, clipNorm: 0.5 } });
+    const privacy = RunPrivacy.create(config, createStrategy(config.strategy))!;
+    expect(privacy.plan(1).accounting).toEqual({ q: 1, sigma: 1.2, steps: 1 });
+    // Two groups under way and one more to start cost what three rounds at q = 1 cost.
+    expect(privacy.checkNextRound(2).epsilonAfter).toBeCloseTo(epsilonFor({ q: 1, sigma: 1.2, steps: 3, delta: 1e-5 }).epsilon, 9);
   });
 
   it('refuses an unknown --mode with E_CLI_USAGE', async () => {
