@@ -57,6 +57,11 @@ export const QUALITY_RULE_DEFAULTS = {
    * excluding an honest worker by mistake takes an estimate 2 standard errors off.
    */
   flagConfidence: 0.8,
+  /**
+   * Held-out examples the coordinator trains its reference update on each round (where it can
+   * train: reference-score.ts), about one honest worker's data in the demo (600 a client).
+   */
+  referenceExamples: 500,
 } as const;
 
 export const qualityRuleSchema = z
@@ -73,6 +78,8 @@ export const qualityRuleSchema = z
     flagBelow: z.number().min(-10).max(1).default(QUALITY_RULE_DEFAULTS.flagBelow),
     /** Confidence a flag needs, in [0.5, 1]: below ½ a flag would more likely be wrong than right. */
     flagConfidence: z.number().min(0.5).max(1).default(QUALITY_RULE_DEFAULTS.flagConfidence),
+    /** Held-out examples the reference update trains on (scores only; the published scores carry its effect). */
+    referenceExamples: z.number().int().min(10).max(1_000_000).default(QUALITY_RULE_DEFAULTS.referenceExamples),
   })
   .refine((rule) => rule.flagBelow <= rule.floor, {
     message: 'flagBelow must be at most floor: a worker flagged as harmful would otherwise still be paid',

@@ -20,7 +20,8 @@ import { CohortError } from '../../core/protocol/errors.js';
 import type { GroupObservation, QualityEstimatorOptions } from './quality-estimator.js';
 import type { QualityRule } from './quality-rule.js';
 
-export const SCORING_RECORD_VERSION = 1;
+/** 2: the rule carries referenceExamples (the reference update's sample size). */
+export const SCORING_RECORD_VERSION = 2;
 
 /** What the estimator observed for one round (observeRound's input). */
 export interface ScoringObservation {
@@ -48,7 +49,7 @@ export interface ScoringRecord {
   readonly perAddressRewardCapWei?: bigint | undefined;
 }
 
-const RULE_FIELDS = ['floor', 'margin', 'minGroupSize', 'flagBelow', 'flagConfidence'] as const;
+const RULE_FIELDS = ['floor', 'margin', 'minGroupSize', 'flagBelow', 'flagConfidence', 'referenceExamples'] as const;
 const ESTIMATOR_FIELDS = ['ridge', 'minGroupSize', 'scoreClip', 'scaleWindow', 'priorVariance', 'priorWeight'] as const;
 const NONE = (1n << 256n) - 1n;
 /** The record's ABI type (one tuple), for anyone decoding RoundScored events. */

@@ -127,6 +127,8 @@ export interface RunQuality {
   evaluate(weights: Float32Array): Promise<{ loss: number; accuracy: number }>;
   /** ∇ of the held-out mean loss, when the evaluator has it: scores are then first-order marginals. */
   lossGradient?: ((weights: Float32Array) => Promise<Float32Array>) | undefined;
+  /** The coordinator's reference update for `round` from `weights`, when the evaluator can train: groups are then scored against it. */
+  referenceUpdate?: ((weights: Float32Array, round: number) => Promise<Float32Array>) | undefined;
 }
 
 /** What the steps may use of the engine. */

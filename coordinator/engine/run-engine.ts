@@ -11,7 +11,7 @@
  * one active collector (collector.ts), whatever its kind.
  */
 import { CohortError } from '../../core/protocol/errors.js';
-import type { TrainedMessage, UpdateMessage, WelcomeMessage } from '../../core/protocol/messages.js';
+import type { TrainConfig, TrainedMessage, UpdateMessage, WelcomeMessage } from '../../core/protocol/messages.js';
 import type { SecAggReply } from '../../core/protocol/secagg.js';
 import type { Strategy } from '../strategy/strategy.js';
 import type { RunStore } from '../store/run-store.js';
@@ -37,6 +37,8 @@ export interface Evaluator {
   evaluate(weights: Float32Array): Promise<{ accuracy: number; loss: number }>;
   /** ∇ of the held-out mean loss at `weights`, flat; when present, contribution scoring scores to first order with it. */
   lossGradient?(weights: Float32Array): Promise<Float32Array>;
+  /** The coordinator's own update from `weights` on its held-out data; when present, contribution scoring scores groups against it. */
+  referenceUpdate?(weights: Float32Array, config: TrainConfig, examples: number): Promise<Float32Array>;
 }
 
 export interface RunSummary {

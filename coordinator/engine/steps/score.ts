@@ -1,7 +1,8 @@
 /**
  * Step `score` (rounds of a run with a `rewards.quality` rule): scores the round's SecAgg+ scoring
- * groups by what each did for the model on the coordinator's held-out set (first-order marginals
- * on the held-out gradient when the evaluator has one, else leave-one-group-out losses:
+ * groups by what each did for the model on the coordinator's held-out set (against the
+ * coordinator's own reference update when the evaluator can train: reference-score.ts; else
+ * first-order marginals on the held-out gradient; else leave-one-group-out losses:
  * coordinator/contribution/group-score.ts), feeds the scores to the run's quality estimator, and
  * reads every survivor's quality back for `commit`, which credits declared work × quality factor.
  *
@@ -13,6 +14,7 @@
  */
 import { CohortError } from '../../../core/protocol/errors.js';
 import { scoreGroupsFirstOrder, scoreRound, type GroupScore, type GroupSum } from '../../contribution/group-score.js';
+import { scoreGroupsByReference } from '../../contribution/reference-score.js';
 import type { ScoringObservation } from '../../contribution/scoring-record.js';
 import { QualityEstimator, observationOf } from '../../contribution/quality-estimator.js';
 import { isFlagged, qualityFactor } from '../../contribution/quality-rule.js';
@@ -30,10 +32,17 @@ function survivorQualities(quality: RunQuality, addresses: readonly string[]): R
 }
 
 /**
- * First-order marginals when the evaluator gives the held-out gradient (one backward pass; see
+ * Against the reference update when the evaluator can train (one local training on held-out
+ * data), else first-order marginals when it gives the held-out gradient (one backward pass; see
  * scoreGroupsFirstOrder), else leave-one-group-out losses (G + 2 evaluations).
  */
-async function scoreGroupsOfRound(quality: RunQuality, global: Float32Array, groups: ReadonlyArray<GroupSum>): Promise<{ scores: GroupScore[]; observation: ScoringObservation }> {
+async function scoreGroupsOfRound(quality: RunQuality, round: number, global: Float32Array, groups: ReadonlyArray<GroupSum>): Promise<{ scores: GroupScore[]; observation: ScoringObservation }> {
+  if (quality.referenceUpdate) {
+    const reference = await quality.referenceUpdate(global, round);
+    for (const v of reference) if (!Number.isFinite(v)) throw new CohortError('E_INTERNAL', 'scoring groups: the reference update holds NaN or Infinity');
+    const scores = scoreGroupsByReference({ groups, reference });
+    return { scores, observation: observationOf(scores) };
+  }
   if (quality.lossGradient) {
     const gradient = await quality.lossGradient(global);
     for (const v of gradient) if (!Number.isFinite(v)) throw new CohortError('E_INTERNAL', 'scoring groups: the held-out gradient holds NaN or Infinity');
@@ -65,7 +74,7 @@ export const score: RoundStep = {
       quality.estimator = QualityEstimator.fromJSON(before);
     };
     try {
-      const { scores, observation } = await scoreGroupsOfRound(quality, state.global, groups);
+      const { scores, observation } = await scoreGroupsOfRound(quality, state.round, state.global, groups);
       // The observation is what the ledger publishes (RoundScored), so anyone can replay the estimate.
       quality.estimator.observe(state.round, observation);
       state.scoring = { groups: scores, observation, workers: survivorQualities(quality, survivors) };

@@ -6,7 +6,7 @@ import { AbiCoder, ZeroHash, getAddress } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ESTIMATOR_OPTIONS } from '../../../coordinator/contribution/quality-estimator.js';
 import { parseQualityRule } from '../../../coordinator/contribution/quality-rule.js';
-import { SCORING_RECORD_ABI_TYPE, assignmentRoot, decodeScoringRecord, encodeScoringRecord, type ScoringRecord } from '../../../coordinator/contribution/scoring-record.js';
+import { SCORING_RECORD_ABI_TYPE, SCORING_RECORD_VERSION, assignmentRoot, decodeScoringRecord, encodeScoringRecord, type ScoringRecord } from '../../../coordinator/contribution/scoring-record.js';
 
 const A = '0x1111111111111111111111111111111111111111';
 const B = '0x2222222222222222222222222222222222222222';
@@ -43,7 +43,7 @@ describe('scoring record', () => {
     expect(() => decodeScoringRecord('0x1234')).toThrow(expect.objectContaining({ code: 'E_LEDGER_INPUT' }));
     const encoded = encodeScoringRecord(record);
     const [value] = AbiCoder.defaultAbiCoder().decode([SCORING_RECORD_ABI_TYPE], encoded);
-    const future = AbiCoder.defaultAbiCoder().encode([SCORING_RECORD_ABI_TYPE], [[2, ...[...value].slice(1)]]);
-    expect(() => decodeScoringRecord(future)).toThrow(expect.objectContaining({ code: 'E_LEDGER_INPUT', message: expect.stringContaining('version 2') }));
+    const future = AbiCoder.defaultAbiCoder().encode([SCORING_RECORD_ABI_TYPE], [[SCORING_RECORD_VERSION + 1, ...[...value].slice(1)]]);
+    expect(() => decodeScoringRecord(future)).toThrow(expect.objectContaining({ code: 'E_LEDGER_INPUT', message: expect.stringContaining(`version ${SCORING_RECORD_VERSION + 1}`) }));
   });
 });
