@@ -33,6 +33,8 @@ export interface SimulationSummary extends Omit<RunFileSummary, 'workers'> {
   fleetSeconds: number;
   /** Share of the paid budget each class earned under the run's reward rule: `honest` and each adversary kind present. */
   rewardShare: Record<string, number>;
+  /** Share of the budget paid at all (a quality rule leaves the rest unallocated); 1 under declared work. */
+  rewardPaid: number;
   /** Clients that took part in at least one round. */
   participatingClients: number;
   storePath?: string | undefined;
@@ -43,7 +45,7 @@ export function simulationSummary(
   plan: RunPlan,
   extra: Pick<SimulationSummary, 'clients' | 'clientsPerRound' | 'threads' | 'backend' | 'elapsedMs' | 'signInSeconds' | 'storePath'>,
   completed: readonly CompletedRound[],
-  fleet: Pick<SimulationSummary, 'mode' | 'fleetSeconds' | 'rewardShare'> & { roundFleetSeconds: ReadonlyMap<number, number> },
+  fleet: Pick<SimulationSummary, 'mode' | 'fleetSeconds' | 'rewardShare' | 'rewardPaid'> & { roundFleetSeconds: ReadonlyMap<number, number> },
 ): SimulationSummary {
   const { workers, ...rest } = runFileSummary(summary, plan);
   return {
@@ -52,6 +54,7 @@ export function simulationSummary(
     mode: fleet.mode,
     fleetSeconds: fleet.fleetSeconds,
     rewardShare: fleet.rewardShare,
+    rewardPaid: fleet.rewardPaid,
     participatingClients: workers.filter((w: WorkerStats) => w.roundsParticipated > 0).length,
     history: completed.map((r) => ({ round: r.round, accuracy: r.accuracy, loss: r.loss, trainLoss: r.trainLoss, participants: r.participants, examples: r.examples, durationMs: r.durationMs, fleetSeconds: fleet.roundFleetSeconds.get(r.round) ?? 0 })),
   };

@@ -71,20 +71,35 @@ export function classByAddress(fleet: readonly FleetMember[], seed: number): Map
   return new Map(fleet.map((member, index) => [normalizeAddress(new Wallet(simulatedKey(seed, index)).address), member.role]));
 }
 
+type CommittedContribution = { round: number; address: string; amount: number; examples?: number };
+
 /** Share of everything paid that each class earned; classes present in the fleet, summing to 1 (all 0 if nothing was paid). */
-export function rewardShares(
-  contributions: ReadonlyArray<{ round: number; address: string; amount: number; examples?: number }>,
+export function rewardShares(contributions: ReadonlyArray<CommittedContribution>, classes: ReadonlyMap<string, ClientClass>, rule: RewardRule): Record<string, number> {
+  return rewardTally(contributions, classes, rule).shares;
+}
+
+/**
+ * What a quality rule leaves unallocated, seen from the other side: the share of the run's
+ * budget (its rounds' rewards) that was paid at all, in [0, 1]. 1 under declared work alone.
+ */
+export function rewardPaid(contributions: ReadonlyArray<CommittedContribution>, classes: ReadonlyMap<string, ClientClass>, rule: RewardRule): number {
+  return rewardTally(contributions, classes, rule).paid;
+}
+
+function rewardTally(
+  contributions: ReadonlyArray<CommittedContribution>,
   classes: ReadonlyMap<string, ClientClass>,
   rule: RewardRule,
-): Record<string, number> {
+): { shares: Record<string, number>; paid: number } {
   const earned = new Map<string, bigint>([['honest', 0n]]);
   for (const role of classes.values()) earned.set(role, 0n);
   const byRound = new Map<number, Array<{ address: string; amount: number; unscaledAmount?: number | undefined }>>();
   // examples is the credited work before any quality factor, amount after it (equal without a quality rule).
   for (const c of contributions) byRound.set(c.round, [...(byRound.get(c.round) ?? []), { address: c.address, amount: c.amount, unscaledAmount: c.examples }]);
   let total = 0n;
+  const budgetWei = rule.budgetWei ?? NOMINAL_BUDGET_WEI * BigInt(rule.rounds);
   for (const [round, list] of byRound) {
-    const reward = roundReward({ budgetWei: rule.budgetWei ?? NOMINAL_BUDGET_WEI * BigInt(rule.rounds), rounds: rule.rounds }, round);
+    const reward = roundReward({ budgetWei, rounds: rule.rounds }, round);
     const split = splitRound({ reward, contributions: list, perWorkerContributionCap: rule.perWorkerContributionCap });
     for (const entry of split.entries) {
       const role = classes.get(normalizeAddress(entry.account)) ?? 'honest';
@@ -94,5 +109,5 @@ export function rewardShares(
   }
   const shares: Record<string, number> = {};
   for (const [role, wei] of earned) shares[role] = total === 0n ? 0 : Number((wei * 1_000_000n) / total) / 1_000_000;
-  return shares;
+  return { shares, paid: budgetWei === 0n ? 0 : Number((total * 1_000_000n) / budgetWei) / 1_000_000 };
 }

@@ -24,7 +24,7 @@ import type { RunPlan } from '../run-file/to-run-config.js';
 import { startCoordinator, type CoordinatorOptions, type Logger } from '../app/start-coordinator.js';
 import { AsyncPacer } from './async-pacer.js';
 import { FleetClock } from './fleet-clock.js';
-import { FleetRounds, classByAddress, rewardShares } from './fleet-report.js';
+import { FleetRounds, classByAddress, rewardPaid, rewardShares } from './fleet-report.js';
 import { DEFAULT_BASE_STEP_SECONDS, drawFleet } from './fleet-spec.js';
 import { SharedVerifier, createSimulatedClient, type SimulatedClientOptions } from './sim-client.js';
 import { clientShards, loadSharedMnist } from './sim-data.js';
@@ -111,11 +111,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
       print(`${clients} clients signed in and ready in ${signInSeconds.toFixed(1)} s`);
       engine.resume();
       const summary = await coordinator.done;
-      const rewardShare = rewardShares(coordinator.store.contributions(summary.runId), classByAddress(fleet, plan.config.seed), {
-        rounds: plan.config.rounds,
-        perWorkerContributionCap: options.contributionCap,
-      });
-      const fleetExtra = { mode: plan.config.mode, fleetSeconds: clock.now, rewardShare, roundFleetSeconds: fleetRounds.seconds };
+      const committed = coordinator.store.contributions(summary.runId);
+      const classes = classByAddress(fleet, plan.config.seed);
+      const rule = { rounds: plan.config.rounds, perWorkerContributionCap: options.contributionCap };
+      const rewardShare = rewardShares(committed, classes, rule);
+      const fleetExtra = { mode: plan.config.mode, fleetSeconds: clock.now, rewardShare, rewardPaid: rewardPaid(committed, classes, rule), roundFleetSeconds: fleetRounds.seconds };
       return simulationSummary(
         summary,
         plan,

@@ -13,7 +13,7 @@ import { getFlatWeights, setFlatWeights } from '../../../core/train/weights.js';
 import { useCoordinatorBackend } from '../../../coordinator/evaluation/tf-backend.js';
 import { validateRunFile } from '../../../coordinator/run-file/load.js';
 import { FleetClock } from '../../../coordinator/simulate/fleet-clock.js';
-import { rewardShares } from '../../../coordinator/simulate/fleet-report.js';
+import { rewardPaid, rewardShares } from '../../../coordinator/simulate/fleet-report.js';
 import { drawFleet, type FleetMember } from '../../../coordinator/simulate/fleet-spec.js';
 import { ClientBehaviour } from '../../../coordinator/simulate/sim-behaviour.js';
 import { clientShards, loadSharedMnist } from '../../../coordinator/simulate/sim-data.js';
@@ -112,6 +112,19 @@ describe('rewardShare', () => {
     const inflated = [...contributions.filter((c) => !(c.address === zeroAddress && c.round === 1)), { round: 1, address: zeroAddress, amount: 6000 }];
     expect(rewardShares(inflated, classes, { rounds: 2, perWorkerContributionCap: 600 }).zero).toBeCloseTo(1 / 3, 5);
     expect(rewardShares(inflated, classes, { rounds: 2 }).zero).toBeGreaterThan(0.5);
+  });
+
+  it('reports the share of the budget paid: all of it under declared work, less where a quality factor withheld work', () => {
+    const classes = new Map<string, 'honest' | 'zero'>([
+      ['0x' + '1'.repeat(40), 'honest'],
+      ['0x' + '3'.repeat(40), 'zero'],
+    ]);
+    const declared = [1, 2].flatMap((round) => [...classes.keys()].map((address) => ({ round, address, amount: 600, examples: 600 })));
+    expect(rewardPaid(declared, classes, { rounds: 2 })).toBeCloseTo(1, 5);
+    // Round 2 never happened, and in round 1 the zero worker's factor was 0: a quarter of the budget paid.
+    const scored = [{ round: 1, address: '0x' + '1'.repeat(40), amount: 600, examples: 600 }, { round: 1, address: '0x' + '3'.repeat(40), amount: 0, examples: 600 }];
+    expect(rewardPaid(scored, classes, { rounds: 2 })).toBeCloseTo(0.25, 5);
+    expect(rewardShares(scored, classes, { rounds: 2 }).zero).toBe(0);
   });
 });
 
