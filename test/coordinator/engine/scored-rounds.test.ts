@@ -62,15 +62,21 @@ describe('scored rounds (rewards.quality)', () => {
   const dir = scratchDir();
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  // Scored by leave-one-group-out losses (an evaluator without a gradient) and to first order (with one).
-  it.each([['leave-one-group-out losses', false], ['first-order marginals', true]])('pays the honest workers and starves two freeloaders, with every group score stored (%s)', async (_name, withGradient) => {
+  // Scored by leave-one-group-out losses (an evaluator without a gradient), to first order (with
+  // one), and against a reference update (an evaluator that can train: the honest direction, on data of its own).
+  it.each([
+    ['leave-one-group-out losses', 'loss'],
+    ['first-order marginals', 'gradient'],
+    ['a reference update', 'reference'],
+  ] as const)('pays the honest workers and starves two freeloaders, with every group score stored (%s)', async (_name, scoring) => {
+    const withGradient = scoring === 'gradient';
     // Prepare: 2NN-sized weights, but the loss is the squared distance to a fixed target
     let target: Float32Array = new Float32Array(0);
     const gradient = (weights: Float32Array): Promise<Float32Array> => Promise.resolve(weights.map((w, i) => (2 * (w - target[i]!)) / weights.length));
     const coordinator = await startCoordinator({
       host: '127.0.0.1',
       port: 0,
-      storePath: join(dir, `scored-${String(withGradient)}.sqlite`),
+      storePath: join(dir, `scored-${scoring}.sqlite`),
       evaluator: {
         evaluate: async (weights) => {
           let sum = 0;
@@ -78,6 +84,9 @@ describe('scored rounds (rewards.quality)', () => {
           return { loss: sum / weights.length, accuracy: 0 };
         },
         ...(withGradient ? { lossGradient: gradient } : {}),
+        ...(scoring === 'reference'
+          ? { referenceUpdate: (weights: Float32Array) => Promise.resolve(weights.map((w, i) => 0.25 * (target[i]! - w) + Math.cos(i * 0.7) * 0.002)) }
+          : {}),
       },
       config: parseRunConfig({
         model: { kind: 'builtin', name: '2nn' },
