@@ -40,6 +40,8 @@ describe('parseQualityRule', () => {
     [{ minGroupSize: 4.5 }, 'rewards.quality.minGroupSize'],
     [{ flagConfidence: 0.4 }, 'rewards.quality.flagConfidence'],
     [{ flagConfidence: 1.01 }, 'rewards.quality.flagConfidence'],
+    [{ referenceExamples: 5 }, 'rewards.quality.referenceExamples'],
+    [{ referenceExamples: 10.5 }, 'rewards.quality.referenceExamples'],
     [{ margin: -1 }, 'rewards.quality.margin'],
     [{ flagBelow: 0.5, floor: 0.25 }, 'rewards.quality.flagBelow'],
     [{ excludeFlagged: 'yes' }, 'rewards.quality.excludeFlagged'],
